@@ -1,0 +1,58 @@
+// The bus: the only way stages meet. Records are opaque bytes with a key; a consumer sees the
+// records of a topic for its group and commits each one once its output is safely published,
+// which is what makes the pipeline at-least-once (DESIGN.md, "The bus").
+//
+// Implementations: MemoryBus (in-process, bounded, the default) and, in Kafka mode, KafkaBus.
+// Both must pass tests/unit/core/bus_conformance.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "vigia/core/result.h"
+
+namespace vigia {
+
+struct Record {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+};
+
+// Used by one thread at a time. Records arrive in publish order per key.
+class Consumer {
+ public:
+  virtual ~Consumer() = default;
+  // Waits up to `timeout` for the next record. nullopt means "nothing yet" — or, once
+  // `finished()` is true, "nothing ever again".
+  virtual Result<std::optional<Record>> poll(std::chrono::milliseconds timeout) = 0;
+  // Marks `record` done. Call it only after everything derived from it was published.
+  virtual Status commit(const Record& record) = 0;
+  // True when the bus was closed and every record for this consumer was delivered.
+  virtual bool finished() const = 0;
+};
+using ConsumerPtr = std::unique_ptr<Consumer>;
+
+// Thread-safe. publish() applies backpressure: it blocks while the bus is full.
+class Bus {
+ public:
+  virtual ~Bus() = default;
+  virtual Status publish(std::string_view topic, std::string_view key, std::string_view value) = 0;
+  // Consumers with the same group share a topic's records; each group sees every record.
+  virtual ConsumerPtr subscribe(std::string_view topic, std::string_view group) = 0;
+};
+
+// Topic names, configurable in Kafka mode; the defaults are these.
+namespace topics {
+inline constexpr std::string_view kItems = "vigia.items";
+inline constexpr std::string_view kHits = "vigia.hits";
+inline constexpr std::string_view kDeadLetters = "vigia.dlq";
+}  // namespace topics
+
+}  // namespace vigia
