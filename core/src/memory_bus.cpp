@@ -72,6 +72,11 @@ MemoryBus::Topic& MemoryBus::topic_locked(std::string_view name) {
 }
 
 Status MemoryBus::publish(std::string_view topic, std::string_view key, std::string_view value) {
+  return publish_for(topic, key, value, std::chrono::milliseconds::max());
+}
+
+Status MemoryBus::publish_for(std::string_view topic, std::string_view key, std::string_view value,
+                              std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   Topic& t = topic_locked(topic);
   auto has_room = [&] {
@@ -81,7 +86,12 @@ Status MemoryBus::publish(std::string_view topic, std::string_view key, std::str
     }
     return true;
   };
-  changed_.wait(lock, [&] { return t.closed || has_room(); });
+  const auto ready = [&] { return t.closed || has_room(); };
+  if (timeout == std::chrono::milliseconds::max()) {
+    changed_.wait(lock, ready);
+  } else if (!changed_.wait_for(lock, timeout, ready)) {
+    return make_error("full", "topic " + t.name + " stayed full");
+  }
   if (t.closed) return make_error("closed", "topic " + t.name + " is closed");
   Record r{t.name, std::string(key), std::string(value), 0, t.next_offset++};
   if (t.groups.empty()) {

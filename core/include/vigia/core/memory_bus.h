@@ -26,6 +26,9 @@ class MemoryBus final : public Bus {
   ~MemoryBus() override;
 
   Status publish(std::string_view topic, std::string_view key, std::string_view value) override;
+  // Like publish(), but gives up after `timeout` with reason "full" while the bus stays full.
+  Status publish_for(std::string_view topic, std::string_view key, std::string_view value,
+                     std::chrono::milliseconds timeout);
   ConsumerPtr subscribe(std::string_view topic, std::string_view group) override;
 
   // After this, publish() to `topic` fails with reason "closed" (also a publisher blocked on a
