@@ -15,6 +15,7 @@ find_package(CLI11 REQUIRED)
 pkg_check_modules(libhs REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(utf8proc REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(httplib REQUIRED IMPORTED_TARGET cpp-httplib)
+pkg_check_modules(systemd REQUIRED IMPORTED_TARGET libsystemd)
 
 if(VIGIA_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED)

@@ -19,6 +19,9 @@ std::optional<ConfigValue> parse_scalar(const ConfigKey& key, const YamlDoc& doc
     case ConfigType::kString:
       if (auto v = doc.string_at(node, prefix)) return ConfigValue{*v};
       return std::nullopt;
+    case ConfigType::kPath:
+      if (auto v = doc.string_at(node, prefix)) return ConfigValue{doc.resolve_path(*v)};
+      return std::nullopt;
     case ConfigType::kInteger:
       if (auto v = doc.integer_at(node, prefix)) return ConfigValue{*v};
       return std::nullopt;
@@ -39,6 +42,7 @@ std::optional<ConfigValue> parse_scalar(const ConfigKey& key, const YamlDoc& doc
 }
 
 std::optional<ConfigValue> parse_default(const ConfigKey& key) {
+  if (key.required) return std::nullopt;  // a required key has no value until the config gives one
   if (key.default_value.empty() && key.type != ConfigType::kString && key.type != ConfigType::kStrings) {
     return std::nullopt;
   }
@@ -99,7 +103,15 @@ std::optional<ConfigValues> validate_config(const YamlDoc& doc, const YAML::Node
       }
       continue;
     }
-    if (auto parsed = parse_scalar(key, doc, v, prefix)) {
+    auto parsed = parse_scalar(key, doc, v, prefix);
+    if (parsed && !key.allowed.empty() && std::holds_alternative<std::string>(*parsed) &&
+        std::find(key.allowed.begin(), key.allowed.end(), std::get<std::string>(*parsed)) == key.allowed.end()) {
+      std::string msg = "'" + std::get<std::string>(*parsed) + "' is not a valid " + key.name + " (one of:";
+      for (const auto& a : key.allowed) msg += " " + a;
+      doc.error(v, std::string(prefix) + ".bad-value", msg + ")");
+      parsed.reset();
+    }
+    if (parsed) {
       values.set(key.name, std::move(*parsed));
     } else {
       ok = false;
@@ -120,6 +132,7 @@ ConfigValues defaults_of(const ConfigSchema& schema) {
 std::string_view config_type_name(ConfigType type) {
   switch (type) {
     case ConfigType::kString: return "string";
+    case ConfigType::kPath: return "path";
     case ConfigType::kInteger: return "integer";
     case ConfigType::kNumber: return "number";
     case ConfigType::kBool: return "bool";

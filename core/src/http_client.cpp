@@ -37,7 +37,17 @@ struct Transfer {
   HttpResponse* response = nullptr;
   bool too_large = false;
   bool blocked = false;
+  bool cancelled = false;
 };
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->request->stop.stop_requested()) {
+    t->cancelled = true;
+    return 1;  // aborts with CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
+}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t nmemb, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -80,14 +90,17 @@ curl_socket_t on_open_socket(void* user, curlsocktype purpose, struct curl_socka
 }
 
 Error classify(CURLcode code, const Transfer& t, const std::string& url, const char* detail) {
-  const std::string where = " (" + url + ")";
+  const std::string where = " (" + redact_url(url) + ")";
   if (t.blocked) return make_error("blocked_address", "refused to connect to an internal address" + where);
+  if (t.cancelled) return make_error("cancelled", "request cancelled by shutdown" + where);
   if (t.too_large) {
     return make_error("too_large", "body exceeds " + std::to_string(t.request->max_body_bytes) + " bytes" + where);
   }
   std::string msg = std::string(curl_easy_strerror(code));
   if (detail && *detail) msg += std::string(": ") + detail;
   msg += where;
+  // libcurl's own detail text may quote the URL; never let a token through that way.
+  if (const auto pos = msg.find(url); !url.empty() && pos != std::string::npos) msg.replace(pos, url.size(), redact_url(url));
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT: return make_error("timeout", msg);
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -144,6 +157,12 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &on_open_socket);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
+    if (req.stop.stop_possible()) {
+      // libcurl calls this about once a second while idle, more often while data flows.
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     if (!req.user_agent.empty()) curl_easy_setopt(h, CURLOPT_USERAGENT, req.user_agent.c_str());
     if (!req.proxy.empty()) curl_easy_setopt(h, CURLOPT_PROXY, req.proxy.c_str());
@@ -169,6 +188,18 @@ class CurlHttpClient final : public HttpClient {
 };
 
 }  // namespace
+
+std::string redact_url(std::string_view url) {
+  const auto sep = url.find("://");
+  if (sep == std::string_view::npos || sep == 0) return "<invalid url>";
+  std::string_view authority = url.substr(sep + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);  // user:pass@
+  std::string out(url.substr(0, sep + 3));
+  out += authority;
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
 
 std::string HttpResponse::header(std::string_view name) const {
   for (auto it = headers.rbegin(); it != headers.rend(); ++it) {

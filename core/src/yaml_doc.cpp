@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -44,6 +45,12 @@ SourceLocation YamlDoc::where(const YAML::Node& node) const {
   const YAML::Mark m = node.Mark();
   if (m.is_null()) return {file_, 0, 0};
   return {file_, m.line + 1, m.column + 1};
+}
+
+std::string YamlDoc::resolve_path(const std::string& path) const {
+  if (path.empty() || path.front() == '/') return path;
+  const std::filesystem::path base = std::filesystem::path(file_).parent_path();
+  return (base / path).lexically_normal().string();
 }
 
 std::string YamlDoc::line_text(int line) const {

@@ -21,6 +21,9 @@ std::string ReceivedRequest::header(const std::string& name) const {
 }
 
 LoopbackServer::LoopbackServer() : server_(std::make_unique<httplib::Server>()) {
+  // One request per connection: a kept-alive client connection would make the destructor wait
+  // out httplib's keep-alive timeout (5 s) before the server thread can join.
+  server_->set_keep_alive_max_count(1);
   auto dispatch = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
   server_->Get(".*", dispatch);
   server_->Post(".*", dispatch);

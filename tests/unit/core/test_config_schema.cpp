@@ -58,3 +58,25 @@ TEST_CASE("durations parse with units and reject nonsense", "[core][config]") {
   CHECK_FALSE(parse_duration("-5s"));
   CHECK_FALSE(parse_duration("5 parsecs"));
 }
+
+TEST_CASE("config schema resolves relative paths against the declaring file and checks allowed values", "[core][config]") {
+  const ConfigSchema schema{
+      {"path", ConfigType::kPath, true, "", "where"},
+      {"format", ConfigType::kString, false, "jsonl", "output format", {"jsonl", "text"}},
+  };
+  Diagnostics diags;
+  YamlDoc doc("/etc/vigia/vigia.yaml", "path: ../var/out.jsonl\nformat: text\n", diags);
+  auto v = validate_config(doc, doc.root(), schema, {}, "sink", "sink 'x'");
+  REQUIRE(v);
+  CHECK(v->string("path") == "/etc/var/out.jsonl");
+  CHECK(v->string("format") == "text");
+
+  YamlDoc bad("/etc/vigia/vigia.yaml", "path: /abs\nformat: xml\n", diags);
+  CHECK_FALSE(validate_config(bad, bad.root(), schema, {}, "sink", "sink 'x'"));
+  CHECK_THAT(diags.to_text(), Catch::Contains("/etc/vigia/vigia.yaml:2:9: error[sink.bad-value]: 'xml' is not a valid format (one of: jsonl text)"));
+}
+
+TEST_CASE("required keys get no default value", "[core][config]") {
+  const ConfigSchema schema{{"url", ConfigType::kString, true, "", "where"}};
+  CHECK_FALSE(defaults_of(schema).has("url"));
+}

@@ -131,3 +131,19 @@ TEST_CASE("internal address check covers private, loopback, link-local and mappe
   CHECK_FALSE(v6("2001:4860:4860::8888"));
   CHECK_FALSE(v6("::ffff:8.8.8.8"));
 }
+
+TEST_CASE("HTTP errors never quote more of a URL than scheme and host", "[core][http]") {
+  CHECK(redact_url("https://hooks.slack.com/services/T000/B000/secret") == "https://hooks.slack.com");
+  CHECK(redact_url("http://user:pass@10.0.0.1:8080/x?token=y") == "http://10.0.0.1:8080");
+  CHECK(redact_url("HTTPS://user:pw@Example.COM:8443/x?y=1#z") == "https://example.com:8443");
+  CHECK(redact_url("http://[::1]:9000/hook") == "http://[::1]:9000");
+  CHECK(redact_url("http://host?token=1") == "http://host");
+  CHECK(redact_url("not a url") == "<invalid url>");
+  LoopbackServer server;
+  auto req = get(server.url("/hook/super-secret-token"));
+  req.allow_private_addresses = false;
+  auto res = make_curl_http_client()->perform(req);
+  REQUIRE_FALSE(res.ok());
+  CHECK_THAT(res.error().message, !Catch::Contains("super-secret-token"));
+  CHECK_THAT(res.error().message, Catch::Contains("http://127.0.0.1:"));
+}

@@ -15,7 +15,9 @@
 
 namespace vigia {
 
-enum class ConfigType { kString, kInteger, kNumber, kBool, kDuration, kStrings };
+// kPath is a string that, when relative, is resolved against the folder of the file that
+// declared it, so a config works from any working directory.
+enum class ConfigType { kString, kPath, kInteger, kNumber, kBool, kDuration, kStrings };
 
 struct ConfigKey {
   std::string name;
@@ -23,6 +25,7 @@ struct ConfigKey {
   bool required = false;
   std::string default_value;  // as it would be written in YAML; empty: no default
   std::string description;
+  std::vector<std::string> allowed;  // for strings: the only values accepted (empty: any)
 };
 
 using ConfigSchema = std::vector<ConfigKey>;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,7 @@ struct HttpRequest {
   std::string user_agent;
   std::string proxy;  // e.g. "socks5h://127.0.0.1:9050"; empty: none
   bool allow_private_addresses = false;
+  std::stop_token stop;  // a stop request aborts the transfer with reason "cancelled"
 };
 
 struct HttpResponse {
@@ -45,8 +47,13 @@ struct HttpResponse {
   std::string header(std::string_view name) const;
 };
 
+// scheme://host[:port] of `url`, for messages: paths and queries often carry tokens (Slack and
+// Teams webhook URLs, API keys), so errors and logs never show more than this.
+std::string redact_url(std::string_view url);
+
 // Transport failures are errors with reasons "timeout", "dns", "connect", "blocked_address",
-// "too_large", "too_many_redirects", "tls", "protocol" or "transport". An HTTP status, even
+// "too_large", "too_many_redirects", "tls", "protocol", "cancelled" or "transport"; their messages name the
+// target only through redact_url(). An HTTP status, even
 // 500, is a successful exchange: callers judge statuses.
 class HttpClient {
  public:

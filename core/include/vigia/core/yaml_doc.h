@@ -27,6 +27,9 @@ class YamlDoc {
   bool ok() const { return ok_; }
 
   SourceLocation where(const YAML::Node& node) const;
+  // `path` as written in this document: absolute paths and "" stay as they are, relative ones
+  // are taken from the document's own folder.
+  std::string resolve_path(const std::string& path) const;
   std::string line_text(int line) const;
   void error(const YAML::Node& at, std::string code, std::string message) const;
   void warning(const YAML::Node& at, std::string code, std::string message) const;
