@@ -1,0 +1,114 @@
+// A RuleSet is one loaded, validated and compiled version of the rule packs: the rules, the
+// shared entity lists, and the single Hyperscan database holding every pattern of every enabled
+// rule and every list entry. It is immutable once built and shared between scorer threads
+// (std::shared_ptr<const RuleSet>); each thread brings its own scratch (see Scorer).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigia/core/diagnostics.h"
+#include "vigia/rules/condition.h"
+
+struct hs_database;
+
+namespace vigia::rules {
+
+inline constexpr std::size_t kFieldCount = 3;
+inline constexpr std::array<std::string_view, kFieldCount> kFieldNames{"title", "summary", "content"};
+
+// A named pattern of a rule: terms/regexes of its own, or "any entry of an entity list".
+struct PatternDef {
+  std::string id;
+  double weight = 1;
+  std::uint8_t field_mask = 0b111;  // bit i set: may match in kFieldNames[i]
+  int list = -1;                    // >= 0: index of the entity list this pattern stands for
+  SourceLocation where;
+};
+
+// An embedded test: a sample the rule must (or must not) fire on.
+struct RuleTest {
+  bool expect_match = true;
+  std::array<std::string, kFieldCount> fields;  // title, summary, content
+  double min_score = 0;                         // only for expect_match
+  SourceLocation where;
+};
+
+struct RuleDef {
+  std::string id;
+  std::string title;
+  std::string description;
+  std::string category;
+  std::string severity;
+  std::vector<std::string> tags;
+  bool enabled = true;
+  std::array<double, kFieldCount> field_weights{2.0, 1.0, 1.0};
+  std::vector<PatternDef> patterns;
+  Condition condition;
+  double threshold = 0;
+  std::vector<RuleTest> tests;
+  std::vector<int> trigger_patterns;  // patterns that can make the condition true
+  SourceLocation where;
+};
+
+struct EntityList {
+  std::string name;
+  std::vector<std::string> entries;  // canonical names
+  SourceLocation where;
+};
+
+// One expression in the Hyperscan database and what a match of it means.
+struct Expression {
+  std::string regex;  // over folded text
+  unsigned flags = 0;
+  bool check_left = false;   // require a word boundary before the match
+  bool check_right = false;  // require a word boundary after the match
+  struct PatternTarget {
+    std::uint32_t rule;
+    std::uint32_t pattern;
+  };
+  struct EntryTarget {
+    std::uint32_t list;
+    std::uint32_t entry;
+  };
+  std::vector<PatternTarget> patterns;
+  std::vector<EntryTarget> entries;
+  SourceLocation where;  // the first place that declared it, for compile errors
+};
+
+class RuleSet {
+ public:
+  RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std::vector<Expression> expressions,
+          hs_database* database, std::string version, double compile_seconds);
+  ~RuleSet();
+  RuleSet(const RuleSet&) = delete;
+  RuleSet& operator=(const RuleSet&) = delete;
+
+  const std::vector<RuleDef>& rules() const { return rules_; }
+  const std::vector<EntityList>& lists() const { return lists_; }
+  const std::vector<Expression>& expressions() const { return expressions_; }
+  const hs_database* database() const { return database_; }
+  // Rules that use list i (through a pattern), so a list match wakes them.
+  const std::vector<std::uint32_t>& list_users(std::size_t list) const { return list_users_[list]; }
+  // A short hash of every source file's content: equal versions mean equal rule sets.
+  const std::string& version() const { return version_; }
+  double compile_seconds() const { return compile_seconds_; }
+  std::size_t enabled_rule_count() const;
+
+ private:
+  std::vector<RuleDef> rules_;
+  std::vector<EntityList> lists_;
+  std::vector<Expression> expressions_;
+  std::vector<std::vector<std::uint32_t>> list_users_;
+  hs_database* database_;
+  std::string version_;
+  double compile_seconds_;
+};
+
+using RuleSetPtr = std::shared_ptr<const RuleSet>;
+
+}  // namespace vigia::rules

@@ -1,0 +1,61 @@
+// The Scorer runs a RuleSet over items: it folds each field, scans it once with the shared
+// Hyperscan database, checks word boundaries, evaluates each touched rule's condition, sums its
+// score, and explains every hit (which patterns, where in the ORIGINAL text, a snippet each) and
+// which entities the item names.
+//
+// Thread-safety: a Scorer is used by one thread; it owns its Hyperscan scratch and buffers, so
+// make one per worker. The RuleSet it holds is shared and immutable.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "vigia/core/model.h"
+#include "vigia/rules/rule_set.h"
+
+namespace vigia::rules {
+
+struct ScoreResult {
+  std::vector<Match> matches;  // most severe first, then highest score
+  Entities entities;           // filled only when something matched
+};
+
+// How one rule fared on one text, fired or not: what `vigia rules test` prints on a failure.
+struct RuleTrace {
+  bool triggered = false;  // a pattern the condition needs matched
+  bool condition = false;
+  double score = 0;
+  double threshold = 0;
+  bool fired = false;
+  std::vector<std::pair<std::string, double>> contributions;  // pattern id -> score it added
+  std::vector<Term> terms;
+};
+
+class Scorer {
+ public:
+  explicit Scorer(RuleSetPtr rules);
+  ~Scorer();
+  Scorer(const Scorer&) = delete;
+  Scorer& operator=(const Scorer&) = delete;
+
+  ScoreResult score(const Item& item);
+  // The same on bare texts, in kFieldNames order (title, summary, content).
+  ScoreResult score_fields(const std::array<std::string_view, kFieldCount>& fields);
+
+  // Scores one rule (by index in rules().rules()) on bare texts and explains the outcome.
+  RuleTrace trace(const std::array<std::string_view, kFieldCount>& fields, std::size_t rule_index);
+
+  const RuleSet& rules() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "…text before [[the match]] text after…": about `context` bytes each side, cut at spaces and
+// UTF-8 boundaries, newlines flattened. Offsets are byte offsets into `text`.
+std::string make_snippet(std::string_view text, std::size_t start, std::size_t end, std::size_t context = 60);
+
+}  // namespace vigia::rules

@@ -1,0 +1,43 @@
+// Text folding for matching: lower case, accents and other marks stripped, compatibility forms
+// unified (NFKD), typographic punctuation turned into ASCII — but `ñ` kept distinct from `n`
+// (año is not ano). Text and patterns are folded by the same function, which is what lets
+// Hyperscan run in its fast ASCII mode and still match "EXPLOSIÓN" with "explosion".
+//
+// The folded text keeps a map back to byte offsets in the original, so matches can be reported
+// and quoted where a reader will find them. Plain-ASCII input takes a fast path with no map.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigia::rules {
+
+struct FoldedText {
+  std::string text;
+  // origin[i] is the original offset of the code point that produced folded byte i. Empty when
+  // folding was byte-for-byte (ASCII input), where offsets are identical.
+  std::vector<std::uint32_t> origin;
+  std::size_t original_size = 0;
+
+  std::size_t original_start(std::size_t folded_offset) const;
+  // Maps an exclusive end offset; an end inside a multi-byte expansion rounds up to the end of
+  // the original code point.
+  std::size_t original_end(std::size_t folded_end) const;
+};
+
+// Folds `in` into `out`, reusing its buffers (the hot path calls this per field per item).
+void fold_text(std::string_view in, FoldedText& out);
+
+// Folds a pattern or a short string; no offset map.
+std::string fold(std::string_view in);
+
+// Word characters of folded text: ASCII letters, digits, '_' and every byte of a multi-byte
+// sequence (folding leaves only letters and digits outside ASCII, e.g. ñ).
+inline bool is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80 || (c >= 'A' && c <= 'Z');
+}
+
+}  // namespace vigia::rules

@@ -1,0 +1,627 @@
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "vigia/core/hash.h"
+#include "vigia/core/severity.h"
+#include "vigia/core/yaml_doc.h"
+#include "vigia/rules/loader.h"
+#include "vigia/rules/pattern_regex.h"
+
+namespace vigia::rules {
+namespace {
+
+const std::vector<std::string> kTopKeys{"pack", "description", "lists", "rules"};
+const std::vector<std::string> kRuleKeys{"id",       "title",     "description", "category", "severity", "tags",
+                                         "enabled",  "fields",    "patterns",    "condition", "threshold", "tests"};
+const std::vector<std::string> kPatternKeys{"id", "terms", "regex", "list", "weight", "fields"};
+const std::vector<std::string> kTestKeys{"match", "no_match"};
+const std::vector<std::string> kSampleKeys{"title", "summary", "content", "min_score"};
+const std::vector<std::string> kReserved{"and", "or", "not", "near", "same_sentence"};
+
+bool valid_id(const std::string& id) {
+  if (id.empty()) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+int field_index(const std::string& name) {
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    if (kFieldNames[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string field_list() {
+  std::string s;
+  for (auto f : kFieldNames) s += (s.empty() ? "" : ", ") + std::string(f);
+  return s;
+}
+
+std::string at(const SourceLocation& w) { return w.file + ":" + std::to_string(w.line); }
+
+// Collects expressions, merging identical ones so the database holds each only once.
+class ExpressionTable {
+ public:
+  std::uint32_t add(std::string regex, unsigned flags, bool left, bool right, const SourceLocation& where) {
+    std::string key = regex + '\0' + std::to_string(flags) + (left ? "L" : "-") + (right ? "R" : "-");
+    auto [it, inserted] = index_.emplace(std::move(key), static_cast<std::uint32_t>(expressions_.size()));
+    if (inserted) {
+      Expression e;
+      e.regex = std::move(regex);
+      e.flags = flags;
+      e.check_left = left;
+      e.check_right = right;
+      e.where = where;
+      expressions_.push_back(std::move(e));
+    }
+    return it->second;
+  }
+  Expression& operator[](std::uint32_t i) { return expressions_[i]; }
+  std::vector<Expression> take() { return std::move(expressions_); }
+  std::size_t size() const { return expressions_.size(); }
+  const std::vector<Expression>& all() const { return expressions_; }
+
+ private:
+  std::map<std::string, std::uint32_t> index_;
+  std::vector<Expression> expressions_;
+};
+
+constexpr unsigned kTermFlags = HS_FLAG_SOM_LEFTMOST;
+constexpr unsigned kRegexFlags = HS_FLAG_SOM_LEFTMOST | HS_FLAG_CASELESS | HS_FLAG_DOTALL;
+
+class Loader {
+ public:
+  explicit Loader(Diagnostics& diags) : diags_(diags) {}
+
+  LoadResult run(std::vector<YamlDoc> docs, std::string version) {
+    for (const auto& doc : docs) {
+      if (!doc.ok()) continue;
+      if (doc.root().IsNull()) continue;  // an empty file is harmless
+      if (!doc.check_keys(doc.root(), kTopKeys, "pack", "a rule file")) continue;
+      if (const auto lists = doc.root()["lists"]) read_lists(doc, lists);
+    }
+    for (const auto& doc : docs) {
+      if (!doc.ok() || !doc.root().IsMap()) continue;
+      if (const auto rules = doc.root()["rules"]) read_rules(doc, rules);
+    }
+    if (rules_.empty() && !diags_.has_errors()) {
+      diags_.error("pack.empty", "no rules found", {docs.empty() ? std::string("<no files>") : docs.front().file(), 0, 0});
+    }
+    LoadResult result;
+    if (diags_.has_errors()) {
+      result.diagnostics = diags_;
+      return result;
+    }
+    build_expressions();
+    hs_database_t* db = nullptr;
+    const auto start = std::chrono::steady_clock::now();
+    if (!diags_.has_errors() && table_.size() > 0) db = compile();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!diags_.has_errors()) {
+      result.rules = std::make_shared<RuleSet>(std::move(rules_), std::move(lists_), table_.take(), db,
+                                               std::move(version), seconds);
+    } else if (db) {
+      hs_free_database(db);
+    }
+    result.diagnostics = diags_;
+    return result;
+  }
+
+ private:
+  struct ListSource {
+    std::vector<std::vector<std::pair<std::string, SourceLocation>>> terms;  // per entry
+  };
+
+  void read_lists(const YamlDoc& doc, const YAML::Node& lists) {
+    if (!lists.IsMap()) {
+      doc.error(lists, "list.type", "'lists' must map list names to their entries");
+      return;
+    }
+    for (const auto& kv : lists) {
+      const std::string name = kv.first.Scalar();
+      if (!valid_id(name)) {
+        doc.error(kv.first, "list.bad-name", "list name '" + name + "' may only use letters, digits, '_', '-' and '.'");
+        continue;
+      }
+      if (auto it = list_index_.find(name); it != list_index_.end()) {
+        doc.error(kv.first, "list.duplicate",
+                  "list '" + name + "' is already defined at " + at(lists_[static_cast<std::size_t>(it->second)].where));
+        continue;
+      }
+      if (!kv.second.IsMap()) {
+        doc.error(kv.second, "list.type", "list '" + name + "' must map each canonical name to its aliases");
+        continue;
+      }
+      EntityList list{name, {}, doc.where(kv.first)};
+      ListSource source;
+      for (const auto& entry : kv.second) {
+        const std::string canonical = entry.first.Scalar();
+        std::vector<std::pair<std::string, SourceLocation>> terms{{canonical, doc.where(entry.first)}};
+        if (!entry.second.IsNull()) {
+          if (auto aliases = doc.strings_at(entry.second, "list")) {
+            for (const auto& a : *aliases) terms.emplace_back(a, doc.where(entry.second));
+          }
+        }
+        list.entries.push_back(canonical);
+        source.terms.push_back(std::move(terms));
+      }
+      list_index_.emplace(name, static_cast<int>(lists_.size()));
+      lists_.push_back(std::move(list));
+      list_sources_.push_back(std::move(source));
+    }
+  }
+
+  void read_rules(const YamlDoc& doc, const YAML::Node& rules) {
+    if (!rules.IsSequence()) {
+      doc.error(rules, "rule.type", "'rules' must be a list of rules");
+      return;
+    }
+    for (const auto& node : rules) {
+      if (diags_.full()) return;
+      RuleDef rule;
+      if (read_rule(doc, node, rule)) {
+        rules_.push_back(std::move(rule));
+      }
+    }
+  }
+
+  bool read_rule(const YamlDoc& doc, const YAML::Node& node, RuleDef& rule) {
+    const std::size_t errors_before = diags_.error_count();
+    rule.where = doc.where(node);
+    if (!node.IsMap()) {
+      doc.error(node, "rule.type", "each rule must be a mapping");
+      return false;
+    }
+    const std::string label = node["id"] && node["id"].IsScalar() ? "rule '" + node["id"].Scalar() + "'" : "rule";
+    doc.check_keys(node, kRuleKeys, "rule", label);
+
+    auto required_string = [&](const char* key, std::string& out) {
+      const auto v = node[key];
+      if (!v) {
+        doc.error(node, "rule.missing-key", label + " needs '" + key + "'");
+        return;
+      }
+      if (auto s = doc.string_at(v, "rule")) out = *s;
+    };
+    required_string("id", rule.id);
+    required_string("title", rule.title);
+    required_string("category", rule.category);
+    required_string("severity", rule.severity);
+    if (!rule.id.empty() && !valid_id(rule.id)) {
+      doc.error(node["id"], "rule.bad-id", "rule id '" + rule.id + "' may only use letters, digits, '_', '-' and '.'");
+    }
+    if (!rule.id.empty()) {
+      // Ids are claimed even by rules with other errors, so a duplicate is reported either way.
+      auto [it, inserted] = rule_ids_.emplace(rule.id, rule.where);
+      if (!inserted) {
+        doc.error(node["id"], "rule.duplicate-id", "rule id '" + rule.id + "' is already used at " + at(it->second));
+      }
+    }
+    if (!rule.severity.empty() && !severity_rank(rule.severity)) {
+      doc.error(node["severity"], "rule.bad-severity",
+                "severity '" + rule.severity + "' is not one of info, low, medium, high, critical");
+    }
+    if (const auto v = node["description"]) {
+      if (auto s = doc.string_at(v, "rule")) rule.description = *s;
+    }
+    if (const auto v = node["tags"]) {
+      if (auto s = doc.strings_at(v, "rule")) rule.tags = *s;
+    }
+    if (const auto v = node["enabled"]) {
+      if (auto b = doc.bool_at(v, "rule")) rule.enabled = *b;
+    }
+    if (const auto v = node["threshold"]) {
+      if (auto n = doc.number_at(v, "rule")) rule.threshold = *n;
+    }
+    if (const auto v = node["fields"]) read_field_weights(doc, v, rule);
+
+    const auto patterns = node["patterns"];
+    if (!patterns) {
+      doc.error(node, "rule.missing-key", label + " needs 'patterns'");
+    } else if (!patterns.IsSequence()) {
+      doc.error(patterns, "rule.type", "'patterns' must be a list");
+    } else {
+      for (const auto& p : patterns) read_pattern(doc, p, rule);
+    }
+    if (diags_.error_count() != errors_before) return false;
+
+    read_condition(doc, node, rule);
+    if (const auto t = node["tests"]) read_tests(doc, t, rule);
+    if (diags_.error_count() != errors_before) return false;
+    if (rule.tests.empty()) {
+      doc.warning(node, "rule.no-tests", label + " has no embedded tests; add 'tests: {match: [...], no_match: [...]}'");
+    }
+    return true;
+  }
+
+  void read_field_weights(const YamlDoc& doc, const YAML::Node& v, RuleDef& rule) {
+    if (!v.IsMap()) {
+      doc.error(v, "rule.type", "'fields' must map field names (" + field_list() + ") to weights");
+      return;
+    }
+    rule.field_weights = {0, 0, 0};
+    for (const auto& kv : v) {
+      const int f = field_index(kv.first.Scalar());
+      if (f < 0) {
+        doc.error(kv.first, "rule.unknown-field", "unknown field '" + kv.first.Scalar() + "' (fields: " + field_list() + ")");
+        continue;
+      }
+      if (auto w = doc.number_at(kv.second, "rule")) {
+        if (*w < 0) {
+          doc.error(kv.second, "rule.bad-weight", "field weights cannot be negative");
+        } else {
+          rule.field_weights[static_cast<std::size_t>(f)] = *w;
+        }
+      }
+    }
+  }
+
+  void read_pattern(const YamlDoc& doc, const YAML::Node& node, RuleDef& rule) {
+    if (!node.IsMap()) {
+      doc.error(node, "pattern.type", "each pattern must be a mapping with an id and terms, regex or list");
+      return;
+    }
+    const std::string label = node["id"] && node["id"].IsScalar() ? "pattern '" + node["id"].Scalar() + "'" : "pattern";
+    doc.check_keys(node, kPatternKeys, "pattern", label);
+    PatternDef p;
+    p.where = doc.where(node);
+    if (!node["id"]) {
+      doc.error(node, "pattern.missing-key", "a pattern needs an 'id'");
+      return;
+    }
+    if (auto id = doc.string_at(node["id"], "pattern")) p.id = *id;
+    if (!valid_id(p.id) || std::find(kReserved.begin(), kReserved.end(), p.id) != kReserved.end()) {
+      doc.error(node["id"], "pattern.bad-id", "pattern id '" + p.id + "' must be a name (letters, digits, '_', '-', '.') and not a keyword");
+      return;
+    }
+    for (const auto& existing : rule.patterns) {
+      if (existing.id == p.id) {
+        doc.error(node["id"], "pattern.duplicate-id", "pattern id '" + p.id + "' is used twice in rule '" + rule.id + "'");
+        return;
+      }
+    }
+    if (const auto w = node["weight"]) {
+      if (auto n = doc.number_at(w, "pattern")) p.weight = *n;
+    }
+    if (const auto f = node["fields"]) {
+      if (auto names = doc.strings_at(f, "pattern")) {
+        p.field_mask = 0;
+        for (const auto& n : *names) {
+          const int i = field_index(n);
+          if (i < 0) {
+            doc.error(f, "pattern.unknown-field", "unknown field '" + n + "' (fields: " + field_list() + ")");
+          } else {
+            p.field_mask = static_cast<std::uint8_t>(p.field_mask | (1u << i));
+          }
+        }
+      }
+    }
+    const int kinds = (node["terms"] ? 1 : 0) + (node["regex"] ? 1 : 0) + (node["list"] ? 1 : 0);
+    if (kinds != 1) {
+      doc.error(node, "pattern.kind", label + " needs exactly one of 'terms', 'regex' or 'list'");
+      return;
+    }
+    PendingSources pending;
+    if (const auto terms = node["terms"]) {
+      if (auto values = doc.strings_at(terms, "pattern")) {
+        std::size_t k = 0;
+        for (const auto& term : *values) {
+          const YAML::Node at_node = terms.IsSequence() ? terms[k] : terms;
+          ++k;
+          std::string error;
+          auto re = term_to_regex(term, error);
+          if (!re) {
+            doc.error(at_node, "pattern.bad-term", "term '" + term + "': " + error);
+            continue;
+          }
+          pending.push_back({re->regex, kTermFlags, re->check_left, re->check_right, doc.where(at_node)});
+        }
+      }
+    } else if (const auto regex = node["regex"]) {
+      if (auto values = doc.strings_at(regex, "pattern")) {
+        std::size_t k = 0;
+        for (const auto& r : *values) {
+          const YAML::Node at_node = regex.IsSequence() ? regex[k] : regex;
+          ++k;
+          std::string error;
+          auto folded = fold_regex(r, error);
+          if (folded) folded = check_regex(*folded, error);
+          if (!folded) {
+            doc.error(at_node, "pattern.bad-regex", "regex '" + r + "': " + error);
+            continue;
+          }
+          pending.push_back({*folded, kRegexFlags, false, false, doc.where(at_node)});
+        }
+      }
+    } else if (const auto list = node["list"]) {
+      if (auto name = doc.string_at(list, "pattern")) {
+        auto it = list_index_.find(*name);
+        if (it == list_index_.end()) {
+          doc.error(list, "pattern.unknown-list", "unknown list '" + *name + "'" + suggest_list(*name));
+          return;
+        }
+        p.list = it->second;
+      }
+    }
+    pending_[{rule.id, p.id}] = std::move(pending);
+    rule.patterns.push_back(std::move(p));
+  }
+
+  // Validates one regex on its own so that every bad regex is reported, not just the first one
+  // the multi-pattern compile would stop at.
+  static std::optional<std::string> check_regex(const std::string& regex, std::string& error) {
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(regex.c_str(), kRegexFlags, &info, &err) != HS_SUCCESS) {
+      error = err ? err->message : "rejected by Hyperscan";
+      hs_free_compile_error(err);
+      return std::nullopt;
+    }
+    const bool empty = info->min_width == 0;
+    std::free(info);
+    if (empty) {
+      error = "can match an empty string, which would match everywhere";
+      return std::nullopt;
+    }
+    return regex;
+  }
+
+  std::string suggest_list(const std::string& name) const {
+    std::vector<std::string> names;
+    for (const auto& l : lists_) names.push_back(l.name);
+    const std::string s = closest_match(name, names);
+    return s.empty() ? "" : " (did you mean '" + s + "'?)";
+  }
+
+  void read_condition(const YamlDoc& doc, const YAML::Node& rule_node, RuleDef& rule) {
+    const YAML::Node node = rule_node["condition"];
+    if (!node) {
+      // No condition: any pattern may trigger; the threshold decides.
+      Condition any{Condition::Op::kOr, -1, -1, 0, {}};
+      for (std::size_t i = 0; i < rule.patterns.size(); ++i) {
+        if (rule.patterns[i].weight > 0) any.args.push_back({Condition::Op::kSymbol, static_cast<int>(i), -1, 0, {}});
+      }
+      if (any.args.empty()) {
+        doc.error(rule_node, "rule.no-trigger", "rule '" + rule.id + "' has no condition and no pattern with a positive weight");
+        return;
+      }
+      rule.condition = std::move(any);
+    } else {
+      auto text = doc.string_at(node, "rule");
+      if (!text) return;
+      auto resolve = [&](std::string_view name) -> int {
+        for (std::size_t i = 0; i < rule.patterns.size(); ++i) {
+          if (rule.patterns[i].id == name) return static_cast<int>(i);
+        }
+        // A list named directly in a condition gates the rule without adding to its score.
+        if (auto it = list_index_.find(std::string(name)); it != list_index_.end()) {
+          PatternDef implicit;
+          implicit.id = std::string(name);
+          implicit.weight = 0;
+          implicit.list = it->second;
+          implicit.where = doc.where(node);
+          rule.patterns.push_back(std::move(implicit));
+          return static_cast<int>(rule.patterns.size() - 1);
+        }
+        return -1;
+      };
+      ConditionError error;
+      auto parsed = parse_condition(*text, resolve, error);
+      if (!parsed) {
+        SourceLocation where = doc.where(node);
+        const std::string line = doc.line_text(where.line);
+        // Point at the offending token; skip the opening quote of a quoted scalar.
+        const auto col = static_cast<std::size_t>(where.column - 1);
+        const bool quoted = col < line.size() && (line[col] == '"' || line[col] == '\'');
+        if (text->find('\n') == std::string::npos) where.column += static_cast<int>(error.offset) + (quoted ? 1 : 0);
+        diags_.error("rule.bad-condition", "condition of rule '" + rule.id + "': " + error.message, where, line);
+        return;
+      }
+      rule.condition = std::move(*parsed);
+    }
+    positive_symbols(rule.condition, rule.trigger_patterns);
+    std::sort(rule.trigger_patterns.begin(), rule.trigger_patterns.end());
+    rule.trigger_patterns.erase(std::unique(rule.trigger_patterns.begin(), rule.trigger_patterns.end()),
+                                rule.trigger_patterns.end());
+    if (rule.trigger_patterns.empty()) {
+      doc.error(node, "rule.no-trigger", "condition of rule '" + rule.id + "' has no positive term, so it could fire on anything");
+    }
+  }
+
+  void read_tests(const YamlDoc& doc, const YAML::Node& node, RuleDef& rule) {
+    if (!doc.check_keys(node, kTestKeys, "test", "tests of rule '" + rule.id + "'")) return;
+    for (const char* key : {"match", "no_match"}) {
+      const auto list = node[key];
+      if (!list) continue;
+      if (!list.IsSequence()) {
+        doc.error(list, "test.type", std::string("'") + key + "' must be a list of sample texts");
+        continue;
+      }
+      for (const auto& sample : list) {
+        RuleTest t;
+        t.expect_match = std::string(key) == "match";
+        t.where = doc.where(sample);
+        if (sample.IsScalar()) {
+          t.fields[0] = sample.Scalar();
+        } else if (doc.check_keys(sample, kSampleKeys, "test", "a test sample")) {
+          for (std::size_t f = 0; f < kFieldCount; ++f) {
+            if (const auto v = sample[std::string(kFieldNames[f])]) {
+              if (auto s = doc.string_at(v, "test")) t.fields[f] = *s;
+            }
+          }
+          if (const auto v = sample["min_score"]) {
+            if (auto n = doc.number_at(v, "test")) t.min_score = *n;
+          }
+        }
+        rule.tests.push_back(std::move(t));
+      }
+    }
+  }
+
+  void build_expressions() {
+    for (std::uint32_t r = 0; r < rules_.size(); ++r) {
+      const RuleDef& rule = rules_[r];
+      if (!rule.enabled) continue;
+      for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
+        const auto& pattern = rule.patterns[p];
+        if (pattern.list >= 0) continue;
+        for (const auto& s : pending_[{rule.id, pattern.id}]) {
+          const auto e = table_.add(s.regex, s.flags, s.left, s.right, s.where);
+          table_[e].patterns.push_back({r, p});
+        }
+      }
+    }
+    // Every list is scanned, used by a rule or not: its entities label the hits.
+    for (std::uint32_t l = 0; l < lists_.size(); ++l) {
+      for (std::uint32_t entry = 0; entry < list_sources_[l].terms.size(); ++entry) {
+        for (const auto& [term, where] : list_sources_[l].terms[entry]) {
+          std::string error;
+          auto re = term_to_regex(term, error);
+          if (!re) {
+            diags_.error("list.bad-term", "list '" + lists_[l].name + "', term '" + term + "': " + error, where);
+            continue;
+          }
+          const auto e = table_.add(re->regex, kTermFlags, re->check_left, re->check_right, where);
+          table_[e].entries.push_back({l, entry});
+        }
+      }
+    }
+  }
+
+  hs_database_t* compile() {
+    const auto& exprs = table_.all();
+    std::vector<const char*> patterns;
+    std::vector<unsigned> flags;
+    std::vector<unsigned> ids;
+    for (std::size_t i = 0; i < exprs.size(); ++i) {
+      patterns.push_back(exprs[i].regex.c_str());
+      flags.push_back(exprs[i].flags);
+      ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(patterns.data(), flags.data(), ids.data(), static_cast<unsigned>(patterns.size()), HS_MODE_BLOCK,
+                         nullptr, &db, &err) != HS_SUCCESS) {
+      SourceLocation where{"<rules>", 0, 0};
+      if (err && err->expression >= 0) where = exprs[static_cast<std::size_t>(err->expression)].where;
+      diags_.error("pattern.compile", std::string("Hyperscan rejected a pattern: ") + (err ? err->message : "unknown error"),
+                   where);
+      hs_free_compile_error(err);
+      return nullptr;
+    }
+    return db;
+  }
+
+  struct PendingExpression {
+    std::string regex;
+    unsigned flags;
+    bool left;
+    bool right;
+    SourceLocation where;
+  };
+  using PendingSources = std::vector<PendingExpression>;
+
+  Diagnostics& diags_;
+  std::vector<EntityList> lists_;
+  std::vector<ListSource> list_sources_;
+  std::map<std::string, int> list_index_;
+  std::vector<RuleDef> rules_;
+  std::map<std::string, SourceLocation> rule_ids_;
+  std::map<std::pair<std::string, std::string>, PendingSources> pending_;
+  ExpressionTable table_;
+};
+
+std::string version_of(const std::vector<std::pair<std::string, std::string>>& documents) {
+  std::string all;
+  for (const auto& [name, text] : documents) {
+    all += std::filesystem::path(name).filename().string();
+    all += '\0';
+    all += text;
+    all += '\0';
+  }
+  return stable_id(all).substr(0, 12);
+}
+
+}  // namespace
+
+RuleSet::RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std::vector<Expression> expressions,
+                 hs_database* database, std::string version, double compile_seconds)
+    : rules_(std::move(rules)),
+      lists_(std::move(lists)),
+      expressions_(std::move(expressions)),
+      list_users_(lists_.size()),
+      database_(database),
+      version_(std::move(version)),
+      compile_seconds_(compile_seconds) {
+  for (std::uint32_t r = 0; r < rules_.size(); ++r) {
+    for (const auto& p : rules_[r].patterns) {
+      if (p.list < 0) continue;
+      auto& users = list_users_[static_cast<std::size_t>(p.list)];
+      if (users.empty() || users.back() != r) users.push_back(r);
+    }
+  }
+}
+
+RuleSet::~RuleSet() {
+  if (database_) hs_free_database(database_);
+}
+
+std::size_t RuleSet::enabled_rule_count() const {
+  return static_cast<std::size_t>(std::count_if(rules_.begin(), rules_.end(), [](const RuleDef& r) { return r.enabled; }));
+}
+
+LoadResult load_rule_set_from_text(const std::vector<std::pair<std::string, std::string>>& documents) {
+  Diagnostics diags;
+  std::vector<YamlDoc> docs;
+  docs.reserve(documents.size());
+  for (const auto& [name, text] : documents) docs.emplace_back(name, text, diags);
+  return Loader(diags).run(std::move(docs), version_of(documents));
+}
+
+LoadResult load_rule_set(const std::vector<std::filesystem::path>& paths) {
+  Diagnostics diags;
+  std::vector<std::filesystem::path> files;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      std::vector<std::filesystem::path> found;
+      for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+        const auto ext = entry.path().extension();
+        if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) found.push_back(entry.path());
+      }
+      if (ec) diags.error("io.read", "cannot list directory: " + ec.message(), {path.string(), 0, 0});
+      std::sort(found.begin(), found.end());
+      if (found.empty() && !ec) diags.error("io.empty", "no *.yaml rule files in this directory", {path.string(), 0, 0});
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (std::filesystem::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      diags.error("io.read", "no such file or directory", {path.string(), 0, 0});
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      diags.error("io.read", "cannot read file", {f.string(), 0, 0});
+      continue;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    texts.emplace_back(f.string(), buf.str());
+  }
+  std::vector<YamlDoc> docs;
+  docs.reserve(texts.size());
+  for (const auto& [name, text] : texts) docs.emplace_back(name, text, diags);
+  return Loader(diags).run(std::move(docs), version_of(texts));
+}
+
+}  // namespace vigia::rules

@@ -1,0 +1,348 @@
+#include "vigia/rules/scorer.h"
+
+#include <hs/hs.h>
+
+#include <algorithm>
+
+#include "vigia/core/check.h"
+#include "vigia/core/severity.h"
+#include "vigia/rules/text_fold.h"
+
+namespace vigia::rules {
+namespace {
+
+constexpr int kMaxRepeats = 8;            // occurrences of one pattern that still add to a score
+constexpr double kRepeatDecay = 0.5;      // each repeat adds half of the previous one
+constexpr std::size_t kTermsPerPattern = 3;
+constexpr std::size_t kTermsPerMatch = 20;
+
+struct RawMatch {
+  std::uint32_t field;
+  std::uint32_t expr;
+  std::uint32_t from;
+  std::uint32_t to;
+};
+
+struct Occurrence {
+  std::uint8_t field;
+  std::uint32_t from;  // folded offsets
+  std::uint32_t to;
+  std::uint32_t entry = 0;  // list occurrences: the entry index
+};
+
+bool occurrence_order(const Occurrence& a, const Occurrence& b) {
+  return a.field != b.field ? a.field < b.field : a.from < b.from;
+}
+
+}  // namespace
+
+struct Scorer::Impl final : ConditionContext {
+  explicit Impl(RuleSetPtr r) : rules(std::move(r)) {
+    if (rules->database()) {
+      // Only fails on memory exhaustion or a corrupt database: a bug or OOM, both fatal.
+      VIGIA_CHECK(hs_alloc_scratch(rules->database(), &scratch) == HS_SUCCESS, "hs_alloc_scratch failed");
+    }
+    std::size_t total = 0;
+    for (const auto& rule : rules->rules()) {
+      pattern_base.push_back(total);
+      total += rule.patterns.size();
+    }
+    pattern_occ.resize(total);
+    list_occ.resize(rules->lists().size());
+    list_touched.assign(rules->lists().size(), false);
+    rule_touched.assign(rules->rules().size(), false);
+  }
+
+  ~Impl() override {
+    if (scratch) hs_free_scratch(scratch);
+  }
+
+  static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int, void* ctx) {
+    auto* self = static_cast<Impl*>(ctx);
+    self->raw.push_back({self->current_field, id, static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to)});
+    return 0;
+  }
+
+  void reset() {
+    raw.clear();
+    for (auto i : touched_patterns) pattern_occ[i].clear();
+    touched_patterns.clear();
+    for (auto l : touched_lists) {
+      list_occ[l].clear();
+      list_touched[l] = false;
+    }
+    touched_lists.clear();
+    for (auto r : touched_rules) rule_touched[r] = false;
+    touched_rules.clear();
+    for (auto& w : words) w.computed = false;
+  }
+
+  void touch_rule(std::uint32_t r) {
+    if (!rule_touched[r]) {
+      rule_touched[r] = true;
+      touched_rules.push_back(r);
+    }
+  }
+
+  bool boundary_ok(const Expression& e, const std::string& text, std::uint32_t from, std::uint32_t to) const {
+    if (e.check_left && from > 0 && is_word_byte(static_cast<unsigned char>(text[from - 1]))) return false;
+    if (e.check_right && to < text.size() && is_word_byte(static_cast<unsigned char>(text[to]))) return false;
+    return true;
+  }
+
+  void scan(const std::array<std::string_view, kFieldCount>& fields) {
+    reset();
+    original = fields;
+    if (!rules->database()) return;
+    for (std::uint32_t f = 0; f < kFieldCount; ++f) {
+      folded[f].text.clear();
+      folded[f].origin.clear();
+      folded[f].original_size = 0;
+      if (fields[f].empty()) continue;
+      fold_text(fields[f], folded[f]);
+      current_field = f;
+      const hs_error_t rc = hs_scan(rules->database(), folded[f].text.data(), static_cast<unsigned>(folded[f].text.size()),
+                                    0, scratch, &Impl::on_match, this);
+      // We never ask Hyperscan to stop, so anything else is a bug (Suricata treats it so too).
+      VIGIA_CHECK(rc == HS_SUCCESS, "hs_scan failed");
+    }
+    const auto& exprs = rules->expressions();
+    raw.erase(std::remove_if(raw.begin(), raw.end(),
+                             [&](const RawMatch& m) {
+                               return !boundary_ok(exprs[m.expr], folded[m.field].text, m.from, m.to);
+                             }),
+              raw.end());
+    // Hyperscan reports every end of a match (e.g. "despensa" and "despensas"); keep the
+    // longest per start.
+    std::sort(raw.begin(), raw.end(), [](const RawMatch& a, const RawMatch& b) {
+      if (a.field != b.field) return a.field < b.field;
+      if (a.expr != b.expr) return a.expr < b.expr;
+      if (a.from != b.from) return a.from < b.from;
+      return a.to > b.to;
+    });
+    raw.erase(std::unique(raw.begin(), raw.end(),
+                          [](const RawMatch& a, const RawMatch& b) {
+                            return a.field == b.field && a.expr == b.expr && a.from == b.from;
+                          }),
+              raw.end());
+    for (const auto& m : raw) {
+      const Expression& e = exprs[m.expr];
+      const Occurrence occ{static_cast<std::uint8_t>(m.field), m.from, m.to, 0};
+      for (const auto& t : e.patterns) {
+        const std::size_t index = pattern_base[t.rule] + t.pattern;
+        if (pattern_occ[index].empty()) touched_patterns.push_back(index);
+        pattern_occ[index].push_back(occ);
+        touch_rule(t.rule);
+      }
+      for (const auto& t : e.entries) {
+        if (!list_touched[t.list]) {
+          list_touched[t.list] = true;
+          touched_lists.push_back(t.list);
+          for (auto r : rules->list_users(t.list)) touch_rule(r);
+        }
+        list_occ[t.list].push_back({occ.field, occ.from, occ.to, t.entry});
+      }
+    }
+  }
+
+  // The occurrences of pattern p of the current rule that the rule may count.
+  void collect(std::uint32_t p, std::vector<Occurrence>& out) const {
+    out.clear();
+    const RuleDef& rule = *current_rule;
+    const PatternDef& pattern = rule.patterns[p];
+    const auto& source = pattern.list >= 0 ? list_occ[static_cast<std::size_t>(pattern.list)]
+                                           : pattern_occ[pattern_base[current_rule_index] + p];
+    for (const auto& o : source) {
+      if ((pattern.field_mask & (1u << o.field)) && rule.field_weights[o.field] > 0) out.push_back(o);
+    }
+  }
+
+  bool matched(int symbol) const override {
+    collect(static_cast<std::uint32_t>(symbol), scratch_a);
+    return !scratch_a.empty();
+  }
+
+  struct WordIndex {
+    bool computed = false;
+    std::vector<std::uint32_t> word_starts;
+    std::vector<std::uint32_t> sentence_breaks;
+  };
+
+  const WordIndex& word_index(std::uint8_t field) const {
+    WordIndex& w = words[field];
+    if (w.computed) return w;
+    w.word_starts.clear();
+    w.sentence_breaks.clear();
+    const std::string& t = folded[field].text;
+    for (std::uint32_t i = 0; i < t.size(); ++i) {
+      const auto c = static_cast<unsigned char>(t[i]);
+      if (is_word_byte(c) && (i == 0 || !is_word_byte(static_cast<unsigned char>(t[i - 1])))) w.word_starts.push_back(i);
+      const bool terminator = c == '.' || c == '!' || c == '?' || c == ';';
+      if (c == '\n' || (terminator && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\n'))) {
+        w.sentence_breaks.push_back(i);
+      }
+    }
+    w.computed = true;
+    return w;
+  }
+
+  static std::size_t rank(const std::vector<std::uint32_t>& v, std::uint32_t offset) {
+    return static_cast<std::size_t>(std::lower_bound(v.begin(), v.end(), offset) - v.begin());
+  }
+
+  template <typename Pred>
+  bool any_pair(int a, int b, Pred pred) const {
+    collect(static_cast<std::uint32_t>(a), scratch_a);
+    collect(static_cast<std::uint32_t>(b), scratch_b);
+    for (const auto& x : scratch_a) {
+      for (const auto& y : scratch_b) {
+        if (x.field == y.field && pred(x, y)) return true;
+      }
+    }
+    return false;
+  }
+
+  bool near(int a, int b, int max_words) const override {
+    return any_pair(a, b, [&](const Occurrence& x, const Occurrence& y) {
+      const auto& w = word_index(x.field).word_starts;
+      const Occurrence& first = x.from <= y.from ? x : y;
+      const Occurrence& second = x.from <= y.from ? y : x;
+      if (second.from < first.to) return true;  // overlapping
+      const std::size_t between = rank(w, second.from) - rank(w, first.to);
+      return between <= static_cast<std::size_t>(max_words);
+    });
+  }
+
+  bool same_sentence(int a, int b) const override {
+    return any_pair(a, b, [&](const Occurrence& x, const Occurrence& y) {
+      const auto& s = word_index(x.field).sentence_breaks;
+      return rank(s, x.from) == rank(s, y.from);
+    });
+  }
+
+  double pattern_score(const RuleDef& rule, const PatternDef& pattern, const std::vector<Occurrence>& occs) {
+    field_weights_buf.clear();
+    for (const auto& o : occs) field_weights_buf.push_back(rule.field_weights[o.field]);
+    std::sort(field_weights_buf.begin(), field_weights_buf.end(), std::greater<>());
+    double total = 0;
+    double factor = 1;
+    for (std::size_t k = 0; k < field_weights_buf.size() && k < kMaxRepeats; ++k) {
+      total += pattern.weight * field_weights_buf[k] * factor;
+      factor *= kRepeatDecay;
+    }
+    return total;
+  }
+
+  Term make_term(const PatternDef& pattern, const Occurrence& o) const {
+    const FoldedText& ft = folded[o.field];
+    const std::size_t start = ft.original_start(o.from);
+    const std::size_t end = ft.original_end(o.to);
+    std::string id = pattern.id;
+    if (pattern.list >= 0) id += ":" + rules->lists()[static_cast<std::size_t>(pattern.list)].entries[o.entry];
+    return Term{std::move(id), std::string(kFieldNames[o.field]), start, end, make_snippet(original[o.field], start, end)};
+  }
+
+  // Scores rule r against the scanned item, whether or not it fires.
+  RuleTrace trace_rule(std::uint32_t r) {
+    const RuleDef& rule = rules->rules()[r];
+    current_rule = &rule;
+    current_rule_index = r;
+    RuleTrace t;
+    t.threshold = rule.threshold;
+    for (int p : rule.trigger_patterns) t.triggered = t.triggered || matched(p);
+    t.condition = t.triggered && evaluate(rule.condition, *this);
+    for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
+      collect(p, scratch_a);
+      if (scratch_a.empty()) continue;
+      std::sort(scratch_a.begin(), scratch_a.end(), occurrence_order);
+      const double contribution = pattern_score(rule, rule.patterns[p], scratch_a);
+      t.score += contribution;
+      t.contributions.emplace_back(rule.patterns[p].id, contribution);
+      for (std::size_t k = 0; k < scratch_a.size() && k < kTermsPerPattern && t.terms.size() < kTermsPerMatch; ++k) {
+        t.terms.push_back(make_term(rule.patterns[p], scratch_a[k]));
+      }
+    }
+    std::sort(t.terms.begin(), t.terms.end(), [](const Term& a, const Term& b) {
+      return a.field != b.field ? field_rank(a.field) < field_rank(b.field) : a.start < b.start;
+    });
+    t.fired = t.condition && t.score >= rule.threshold;
+    current_rule = nullptr;
+    return t;
+  }
+
+  ScoreResult evaluate_rules() {
+    ScoreResult result;
+    std::sort(touched_rules.begin(), touched_rules.end());
+    for (const auto r : touched_rules) {
+      const RuleDef& rule = rules->rules()[r];
+      if (!rule.enabled) continue;
+      RuleTrace t = trace_rule(r);
+      if (!t.fired) continue;
+      result.matches.push_back(Match{rule.id, rule.title, rule.category, rule.severity, t.score, std::move(t.terms)});
+    }
+    current_rule = nullptr;
+    if (result.matches.empty()) return result;
+    std::stable_sort(result.matches.begin(), result.matches.end(), [](const Match& a, const Match& b) {
+      const int ra = severity_rank(a.severity).value_or(0);
+      const int rb = severity_rank(b.severity).value_or(0);
+      return ra != rb ? ra > rb : a.score > b.score;
+    });
+    for (const auto l : touched_lists) {
+      auto occs = list_occ[l];
+      std::sort(occs.begin(), occs.end(), occurrence_order);
+      auto& names = result.entities[rules->lists()[l].name];
+      for (const auto& o : occs) {
+        const std::string& canonical = rules->lists()[l].entries[o.entry];
+        if (std::find(names.begin(), names.end(), canonical) == names.end()) names.push_back(canonical);
+      }
+    }
+    return result;
+  }
+
+  static int field_rank(const std::string& name) {
+    for (std::size_t i = 0; i < kFieldCount; ++i) {
+      if (kFieldNames[i] == name) return static_cast<int>(i);
+    }
+    return static_cast<int>(kFieldCount);
+  }
+
+  RuleSetPtr rules;
+  hs_scratch_t* scratch = nullptr;
+  std::array<FoldedText, kFieldCount> folded;
+  std::array<std::string_view, kFieldCount> original;
+  std::uint32_t current_field = 0;
+  std::vector<RawMatch> raw;
+  std::vector<std::size_t> pattern_base;
+  std::vector<std::vector<Occurrence>> pattern_occ;
+  std::vector<std::size_t> touched_patterns;
+  std::vector<std::vector<Occurrence>> list_occ;
+  std::vector<bool> list_touched;
+  std::vector<std::uint32_t> touched_lists;
+  std::vector<bool> rule_touched;
+  std::vector<std::uint32_t> touched_rules;
+  const RuleDef* current_rule = nullptr;
+  std::uint32_t current_rule_index = 0;
+  mutable std::vector<Occurrence> scratch_a;
+  mutable std::vector<Occurrence> scratch_b;
+  mutable std::array<WordIndex, kFieldCount> words;
+  std::vector<double> field_weights_buf;
+};
+
+Scorer::Scorer(RuleSetPtr rules) : impl_(std::make_unique<Impl>(std::move(rules))) {}
+Scorer::~Scorer() = default;
+
+const RuleSet& Scorer::rules() const { return *impl_->rules; }
+
+ScoreResult Scorer::score_fields(const std::array<std::string_view, kFieldCount>& fields) {
+  impl_->scan(fields);
+  return impl_->evaluate_rules();
+}
+
+ScoreResult Scorer::score(const Item& item) { return score_fields({item.title, item.summary, item.content}); }
+
+RuleTrace Scorer::trace(const std::array<std::string_view, kFieldCount>& fields, std::size_t rule_index) {
+  impl_->scan(fields);
+  return impl_->trace_rule(static_cast<std::uint32_t>(rule_index));
+}
+
+}  // namespace vigia::rules
