@@ -1,0 +1,58 @@
+#include <catch2/catch.hpp>
+
+#include "vigia/connectors/html_text.h"
+
+using namespace vigia::connectors;
+
+TEST_CASE("HTML loses its tags, keeps its words, and decodes entities", "[connectors][html]") {
+  CHECK(html_to_text("<p>Hola <b>mundo</b> &amp; <i>adi&oacute;s</i> &#8212; &#x41;</p>") == "Hola mundo & adiós — A");
+}
+
+TEST_CASE("script, style and other invisible elements are skipped", "[connectors][html]") {
+  CHECK(html_to_text("<div>visible<script>var x = '<p>hidden</p>';</script><style>.a{}</style>"
+                     "<noscript>no</noscript> text</div>") == "visible text");
+}
+
+TEST_CASE("block elements become line breaks and table cells spaces", "[connectors][html]") {
+  CHECK(html_to_text("<h1>Titular</h1><p>Uno</p><p>Dos<br>Tres</p><ul><li>a</li><li>b</li></ul>") ==
+        "Titular\nUno\nDos\nTres\na\nb");
+  CHECK(html_to_text("<table><tr><td>x</td><td>y</td></tr><tr><td>z</td></tr></table>") == "x y\nz");
+  CHECK(html_to_text("<p>Uno</p><p>Dos</p>", TextLayout::kLine) == "Uno Dos");
+}
+
+TEST_CASE("whitespace collapses and inline elements do not glue words together", "[connectors][html]") {
+  CHECK(html_to_text("  <p>\n  a \t\n b  </p>  ") == "a b");
+  CHECK(html_to_text("<b>uno</b> <i>dos</i>") == "uno dos");
+  CHECK(html_to_text("pala<b>bra</b>") == "palabra");
+}
+
+TEST_CASE("no-break spaces become spaces, soft hyphens and zero-width characters go", "[connectors][html]") {
+  CHECK(html_to_text("a&nbsp;&nbsp;b") == "a b");
+  CHECK(normalize_text("a\xC2\xA0" "b") == "a b");
+  CHECK(normalize_text("nar\xC2\xAD" "co\xE2\x80\x8Btr\xC3\xA1" "fico") == "narcotráfico");
+}
+
+TEST_CASE("invalid UTF-8 becomes U+FFFD and control characters disappear", "[connectors][html]") {
+  CHECK(normalize_text("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(normalize_text("bell\x07 here") == "bell here");
+  CHECK(normalize_text("\xC3") == "\xEF\xBF\xBD");  // truncated sequence
+}
+
+TEST_CASE("plain text keeps its line breaks in paragraph layout only", "[connectors][html]") {
+  CHECK(normalize_text("uno\n\n dos  \n") == "uno\ndos");
+  CHECK(normalize_text("uno\ndos", TextLayout::kLine) == "uno dos");
+}
+
+TEST_CASE("text without markup skips the HTML parser but is still cleaned", "[connectors][html]") {
+  CHECK_FALSE(looks_like_html("3 < 5 and AT&T"));
+  CHECK(looks_like_html("a <b>c</b>"));
+  CHECK(looks_like_html("caf&eacute;"));
+  CHECK(looks_like_html("&#233;"));
+  CHECK(html_to_text("3 < 5 and AT&T\nrocks") == "3 < 5 and AT&T rocks");
+}
+
+TEST_CASE("broken HTML still yields its text", "[connectors][html]") {
+  CHECK(html_to_text("<p>abierto <b>sin cerrar <i>nada") == "abierto sin cerrar nada");
+  CHECK(html_to_text("</p>suelto</div>") == "suelto");
+  CHECK(html_to_text("") == "");
+}
