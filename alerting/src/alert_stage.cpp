@@ -1,0 +1,491 @@
+#include "vigia/alerting/alert_stage.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "dead_letter.h"
+#include "retry.h"
+#include "vigia/core/codec.h"
+#include "vigia/core/log.h"
+#include "vigia/core/severity.h"
+
+namespace vigia::alerting {
+namespace {
+
+// Backoff and the shutdown grace are waited out in real (steady) time: a condition variable
+// cannot wait on the injected Clock, which only stamps alerts and dead letters.
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kPollTimeout{100};
+// After a failing poll or an unexpected exception, pause so a persistent fault cannot spin a core.
+constexpr std::chrono::milliseconds kFaultPause{500};
+constexpr std::chrono::hours kMaxGrace{24};
+
+// One consumed hit record, committed once every delivery derived from it has ended.
+struct Ticket {
+  Record record;
+  std::size_t remaining = 0;  // guarded by Impl::mu_
+};
+using TicketPtr = std::shared_ptr<Ticket>;
+
+// One alert on its way to one sink.
+struct Job {
+  std::shared_ptr<const Alert> alert;
+  TicketPtr ticket;
+  int attempts = 0;
+  DeliveryResult last;  // the latest failure, for the dead letter
+};
+
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+
+}  // namespace
+
+struct AlertStage::Impl {
+  struct Worker {
+    SinkSpec spec;
+    SinkPtr sink;
+    int min_rank = 0;
+    int max_attempts = 1;
+
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Job> ready;                                // never attempted
+    std::multimap<SteadyClock::time_point, Job> waiting;  // retries, by due time
+    bool busy = false;                                    // a delivery is in progress
+    bool draining = false;
+    SteadyClock::time_point deadline;  // with draining: when retries give up
+    bool stop = false;                 // exit once nothing is queued
+    bool abort = false;                // exit now (destructor without drain)
+
+    // Touched by the worker thread only.
+    bool healthy = true;
+    std::mt19937_64 rng{std::random_device{}()};
+
+    prometheus::Counter* sent = nullptr;
+    prometheus::Counter* retries = nullptr;
+    prometheus::Gauge* depth = nullptr;
+    prometheus::Histogram* latency = nullptr;
+    std::thread thread;
+  };
+
+  Impl(std::vector<std::pair<SinkSpec, SinkPtr>> sinks, Bus& bus, MetricsRegistry& metrics, ClockPtr clk,
+       AlertStageOptions opts)
+      : options_(std::move(opts)),
+        clock_(clk ? std::move(clk) : system_clock()),
+        dead_letters_(options_.dead_letter_path),
+        log_(log::get("alerting")),
+        errors_(counter_family(metrics, "vigia_alerting_errors_total",
+                               "Failures inside the alert stage, by reason (e.g. undecodable hit records)")),
+        failed_(counter_family(metrics, "vigia_alerting_alerts_failed_total",
+                               "Alerts dead-lettered, by sink and the reason of the last failure")),
+        discarded_(counter_family(metrics, "vigia_alerting_alerts_discarded_total",
+                                  "Alerts a sink did not take, by sink and reason (route: filtered out)")) {
+    hits_received_ =
+        &counter_family(metrics, "vigia_alerting_hits_received_total", "Hit records consumed from the bus").Add({});
+    auto& sent_family = counter_family(metrics, "vigia_alerting_alerts_sent_total", "Alerts delivered, by sink");
+    auto& retries_family =
+        counter_family(metrics, "vigia_alerting_delivery_retries_total", "Delivery attempts scheduled again, by sink");
+    auto& depth_family =
+        gauge_family(metrics, "vigia_alerting_queue_depth", "Alerts waiting for delivery (retries included), by sink");
+    auto& latency_family = histogram_family(metrics, "vigia_alerting_delivery_latency_seconds",
+                                            "Time from alert creation to successful delivery, by sink");
+
+    std::set<std::string> names;
+    for (auto& [spec, sink] : sinks) {
+      if (!sink) throw std::invalid_argument("alert stage: sink '" + spec.name + "' was not created");
+      if (!names.insert(spec.name).second)
+        throw std::invalid_argument("alert stage: two sinks named '" + spec.name + "'");
+      const auto rank = severity_rank(spec.min_severity);
+      if (!rank) {
+        throw std::invalid_argument("alert stage: sink '" + spec.name + "' has unknown min_severity '" +
+                                    spec.min_severity + "'");
+      }
+      auto w = std::make_unique<Worker>();
+      w->min_rank = *rank;
+      w->max_attempts = std::max(1, spec.retry.max_attempts);
+      w->sent = &sent_family.Add({{"sink", spec.name}});
+      w->retries = &retries_family.Add({{"sink", spec.name}});
+      w->depth = &depth_family.Add({{"sink", spec.name}});
+      w->latency = &latency_family.Add({{"sink", spec.name}}, kLatencyBuckets);
+      w->spec = std::move(spec);
+      w->sink = std::move(sink);
+      workers_.push_back(std::move(w));
+    }
+    consumer_ = bus.subscribe(options_.topic, options_.group);
+  }
+
+  // ---- consumer side -------------------------------------------------------------------------
+
+  void consume_loop() noexcept {
+    for (;;) {
+      try {
+        commit_finished_records();
+        {
+          std::unique_lock lock(mu_);
+          if (abort_) return;
+          const auto head_done = [&] { return abort_ || (!tickets_.empty() && tickets_.front()->remaining == 0); };
+          if (input_finished_) {
+            if (tickets_.empty()) {
+              consumer_exited_ = true;
+              cv_.notify_all();
+              return;
+            }
+            cv_.wait(lock, head_done);
+            continue;
+          }
+          // Backpressure: a sink that is down must not turn the bus backlog into memory growth.
+          if (tickets_.size() >= std::max<std::size_t>(1, options_.max_records_in_flight)) {
+            cv_.wait(lock, head_done);
+            continue;
+          }
+        }
+        auto polled = consumer_->poll(kPollTimeout);
+        if (!polled.ok()) {
+          log_->warn("polling {} failed: {} ({})", options_.topic, polled.error().message, polled.error().reason);
+          errors_.Add({{"reason", polled.error().reason}}).Increment();
+          pause();
+        } else if (*polled) {
+          handle_record(std::move(**polled));
+        } else if (consumer_->finished()) {
+          std::lock_guard lock(mu_);
+          input_finished_ = true;
+        }
+      } catch (const std::exception& e) {
+        log_->error("hit consumer: unexpected error: {}", e.what());
+        errors_.Add({{"reason", "exception"}}).Increment();
+        pause();
+      }
+    }
+  }
+
+  void pause() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, kFaultPause, [&] { return abort_; });
+  }
+
+  // Commits in poll order, and only the finished prefix: committing a later record before an
+  // earlier one would, on a partitioned bus, move the offset past an alert still retrying.
+  void commit_finished_records() {
+    std::vector<TicketPtr> done;
+    {
+      std::lock_guard lock(mu_);
+      while (!tickets_.empty() && tickets_.front()->remaining == 0) {
+        done.push_back(std::move(tickets_.front()));
+        tickets_.pop_front();
+      }
+    }
+    for (const auto& t : done) {
+      if (auto s = consumer_->commit(t->record); !s.ok()) {
+        log_->error("committing {} offset {} failed: {}", t->record.topic, t->record.offset, s.error().message);
+        errors_.Add({{"reason", "commit"}}).Increment();
+      }
+    }
+  }
+
+  void handle_record(Record record) {
+    hits_received_->Increment();
+    auto ticket = std::make_shared<Ticket>();
+    ticket->record = std::move(record);
+    std::vector<std::pair<Worker*, Job>> jobs;
+    try {
+      auto hit = decode_hit(ticket->record.value);
+      if (!hit.ok()) {
+        // A poisoned record is skipped and committed: stalling on it would stop every alert.
+        log_->warn("skipping undecodable hit record ({} partition {} offset {}): {} ({})", ticket->record.topic,
+                   ticket->record.partition, ticket->record.offset, hit.error().message, hit.error().reason);
+        errors_.Add({{"reason", hit.error().reason}}).Increment();
+      } else {
+        for (auto& built : build_alerts(*hit, clock_->now())) {
+          auto alert = std::make_shared<const Alert>(std::move(built));
+          if (!severity_rank(alert->severity)) {
+            // Fail open: an alert nobody can rank still reaches every sink rather than none.
+            log_->warn("alert {} of rule {} has unknown severity '{}'; routing it to every sink", alert->id,
+                       alert->rule, alert->severity);
+          }
+          for (auto& w : workers_) {
+            if (accepts(*w, *alert)) {
+              jobs.emplace_back(w.get(), Job{alert, ticket, 0, {}});
+            } else {
+              discarded_.Add({{"sink", w->spec.name}, {"reason", "route"}}).Increment();
+            }
+          }
+        }
+      }
+    } catch (const std::exception& e) {
+      log_->error("hit record ({} offset {}) could not be processed: {}", ticket->record.topic, ticket->record.offset,
+                  e.what());
+      errors_.Add({{"reason", "exception"}}).Increment();
+      jobs.clear();
+    }
+    {
+      std::lock_guard lock(mu_);
+      ticket->remaining = jobs.size();
+      tickets_.push_back(ticket);
+    }
+    for (auto& [w, job] : jobs) enqueue(*w, std::move(job));
+  }
+
+  static bool accepts(const Worker& w, const Alert& alert) {
+    const auto rank = severity_rank(alert.severity);
+    if (rank && *rank < w.min_rank) return false;
+    const auto& cats = w.spec.categories;
+    return cats.empty() || std::find(cats.begin(), cats.end(), alert.category) != cats.end();
+  }
+
+  // ---- delivery side -------------------------------------------------------------------------
+
+  static void update_depth(Worker& w) {
+    w.depth->Set(static_cast<double>(w.ready.size() + w.waiting.size() + (w.busy ? 1 : 0)));
+  }
+
+  static void enqueue(Worker& w, Job job) {
+    {
+      std::lock_guard lock(w.mu);
+      w.ready.push_back(std::move(job));
+      update_depth(w);
+    }
+    w.cv.notify_one();
+  }
+
+  void worker_loop(Worker& w) noexcept {
+    for (;;) {
+      std::vector<Job> give_up;
+      std::optional<Job> job;
+      bool past_deadline = false;
+      {
+        std::unique_lock lock(w.mu);
+        for (;;) {
+          if (w.abort) return;
+          const auto now = SteadyClock::now();
+          past_deadline = w.draining && now >= w.deadline;
+          if (!w.ready.empty()) break;
+          if (!w.waiting.empty() && (w.waiting.begin()->first <= now || past_deadline)) break;
+          if (w.stop && w.waiting.empty() && w.ready.empty()) return;
+          if (w.waiting.empty()) {
+            w.cv.wait(lock);
+          } else {
+            w.cv.wait_until(lock,
+                            w.draining ? std::min(w.waiting.begin()->first, w.deadline) : w.waiting.begin()->first);
+          }
+        }
+        if (past_deadline) {
+          // Shutdown: what waits on a retry goes to the dead-letter file now; fresh alerts still
+          // get their attempt unless this sink just failed, when it would only delay the stop.
+          for (auto& entry : w.waiting) give_up.push_back(std::move(entry.second));
+          w.waiting.clear();
+          if (!w.healthy) {
+            for (auto& j : w.ready) give_up.push_back(std::move(j));
+            w.ready.clear();
+          }
+        }
+        if (!w.waiting.empty() && w.waiting.begin()->first <= SteadyClock::now()) {
+          job = std::move(w.waiting.begin()->second);
+          w.waiting.erase(w.waiting.begin());
+        } else if (!w.ready.empty()) {
+          job = std::move(w.ready.front());
+          w.ready.pop_front();
+        }
+        w.busy = job.has_value();
+        update_depth(w);
+      }
+      for (auto& j : give_up) guarded(w, j, [&] { give_up_at_shutdown(w, j); });
+      if (job) guarded(w, *job, [&] { attempt(w, *job); });
+      std::lock_guard lock(w.mu);
+      w.busy = false;
+      update_depth(w);
+    }
+  }
+
+  // Sink exceptions are caught in attempt(); what reaches here is the stage's own bookkeeping
+  // failing (say, a dead-letter encoding error). The job is ended so its record can still be
+  // committed and drain_and_stop() cannot wait for it forever.
+  template <typename Step>
+  void guarded(Worker& w, Job& job, Step step) noexcept {
+    try {
+      step();
+    } catch (const std::exception& e) {
+      log_->error("sink {}: unexpected error: {}", w.spec.name, e.what());
+      errors_.Add({{"reason", "exception"}}).Increment();
+      finish(job);
+    }
+  }
+
+  void attempt(Worker& w, Job& job) {
+    ++job.attempts;
+    DeliveryResult r;
+    try {
+      r = w.sink->deliver(*job.alert);
+    } catch (const std::exception& e) {
+      errors_.Add({{"reason", "exception"}}).Increment();
+      r = DeliveryResult{Delivery::kRetry, "exception", std::string("sink threw: ") + e.what(), std::nullopt};
+    }
+    const bool was_healthy = w.healthy;
+    w.healthy = r.outcome == Delivery::kDelivered;
+    if (r.outcome == Delivery::kDelivered) {
+      if (!was_healthy) log_->info("sink {}: delivering again", w.spec.name);
+      w.sent->Increment();
+      const auto age = clock_->now() - job.alert->first_seen;
+      w.latency->Observe(std::max(0.0, std::chrono::duration<double>(age).count()));
+      finish(job);
+      return;
+    }
+    if (was_healthy) log_->warn("sink {}: delivery failing: {} ({})", w.spec.name, r.message, r.reason);
+    job.last = r;
+    if (r.outcome == Delivery::kReject || job.attempts >= w.max_attempts) {
+      dead_letter(w, job, r.reason, r.message);
+      return;
+    }
+    const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(w.rng);
+    const auto delay = backoff_delay(w.spec.retry, job.attempts, r.retry_after, unit);
+    {
+      std::lock_guard lock(w.mu);
+      if (!(w.draining && SteadyClock::now() >= w.deadline)) {
+        log_->debug("sink {}: alert {} attempt {} failed ({}); retrying in {} ms", w.spec.name, job.alert->id,
+                    job.attempts, r.reason, delay.count());
+        w.retries->Increment();
+        w.waiting.emplace(SteadyClock::now() + delay, std::move(job));
+        return;
+      }
+    }
+    give_up_at_shutdown(w, job);
+  }
+
+  void give_up_at_shutdown(Worker& w, Job& job) {
+    std::string message = job.attempts == 0 ? "not attempted before the shutdown grace ended"
+                                            : "gave up at shutdown after " + job.last.reason + ": " + job.last.message;
+    dead_letter(w, job, "shutdown", std::move(message));
+  }
+
+  void dead_letter(Worker& w, Job& job, const std::string& reason, std::string message) {
+    failed_.Add({{"sink", w.spec.name}, {"reason", reason}}).Increment();
+    const DeadLetter letter{w.spec.name, reason, std::move(message), job.attempts, clock_->now()};
+    log_->warn("sink {}: alert {} (rule {}) dead-lettered after {} attempt(s): {}: {}", w.spec.name, job.alert->id,
+               job.alert->rule, job.attempts, reason, letter.message);
+    if (auto s = dead_letters_.append(letter, *job.alert); !s.ok()) {
+      // The log is the last place the alert can survive: write the whole dead letter there.
+      errors_.Add({{"reason", "dead_letter"}}).Increment();
+      log_->error("sink {}: {}; dead letter follows: {}", w.spec.name, s.error().message,
+                  encode_dead_letter(letter, *job.alert));
+    }
+    finish(job);
+  }
+
+  // Idempotent: a job already finished (or moved into the retry queue) holds no ticket.
+  void finish(Job& job) noexcept {
+    if (!job.ticket) return;
+    {
+      std::lock_guard lock(mu_);
+      if (job.ticket->remaining > 0) --job.ticket->remaining;
+    }
+    job.ticket.reset();
+    cv_.notify_all();
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  void start() {
+    if (started_) return;
+    started_ = true;
+    for (auto& w : workers_) {
+      Worker* raw = w.get();
+      w->thread = std::thread([this, raw] { worker_loop(*raw); });
+    }
+    consumer_thread_ = std::thread([this] { consume_loop(); });
+    log_->info("alert stage started: {} sink(s) on {} (group {})", workers_.size(), options_.topic, options_.group);
+  }
+
+  void drain_and_stop() {
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    const auto deadline = SteadyClock::now() + std::min<std::chrono::milliseconds>(options_.shutdown_grace, kMaxGrace);
+    for (auto& w : workers_) {
+      {
+        std::lock_guard lock(w->mu);
+        w->draining = true;
+        w->deadline = deadline;
+      }
+      w->cv.notify_all();
+    }
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return consumer_exited_; });
+    }
+    consumer_thread_.join();
+    for (auto& w : workers_) {
+      {
+        std::lock_guard lock(w->mu);
+        w->stop = true;
+      }
+      w->cv.notify_all();
+      w->thread.join();
+    }
+    log_->info("alert stage stopped: every hit record delivered or dead-lettered");
+  }
+
+  // Without a drain: stop at once. Uncommitted records stay on the bus for the next run.
+  void abort_now() {
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    std::size_t uncommitted = 0;
+    {
+      std::lock_guard lock(mu_);
+      abort_ = true;
+      uncommitted = tickets_.size();
+    }
+    cv_.notify_all();
+    consumer_thread_.join();
+    for (auto& w : workers_) {
+      {
+        std::lock_guard lock(w->mu);
+        w->abort = true;
+      }
+      w->cv.notify_all();
+      w->thread.join();
+    }
+    if (uncommitted > 0) {
+      log_->warn("alert stage stopped without draining; {} hit record(s) left uncommitted", uncommitted);
+    }
+  }
+
+  const AlertStageOptions options_;
+  const ClockPtr clock_;
+  DeadLetterFile dead_letters_;
+  std::shared_ptr<spdlog::logger> log_;
+  prometheus::Family<prometheus::Counter>& errors_;
+  prometheus::Family<prometheus::Counter>& failed_;
+  prometheus::Family<prometheus::Counter>& discarded_;
+  prometheus::Counter* hits_received_ = nullptr;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  ConsumerPtr consumer_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<TicketPtr> tickets_;  // consumed, not yet committed, in poll order
+  bool input_finished_ = false;
+  bool consumer_exited_ = false;
+  bool abort_ = false;
+
+  std::thread consumer_thread_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+AlertStage::AlertStage(std::vector<std::pair<SinkSpec, SinkPtr>> sinks, Bus& bus, MetricsRegistry& metrics,
+                       ClockPtr clock_, AlertStageOptions options_)
+    : impl_(std::make_unique<Impl>(std::move(sinks), bus, metrics, std::move(clock_), std::move(options_))) {}
+
+AlertStage::~AlertStage() { impl_->abort_now(); }
+
+void AlertStage::start() { impl_->start(); }
+
+void AlertStage::drain_and_stop() { impl_->drain_and_stop(); }
+
+}  // namespace vigia::alerting

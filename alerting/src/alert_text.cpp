@@ -1,0 +1,135 @@
+#include "alert_text.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <set>
+#include <string_view>
+#include <vector>
+
+namespace vigia::alerting {
+namespace {
+
+constexpr std::size_t kMaxFieldBytes = 300;
+// Links are never shortened: a cut URL is a broken link.
+constexpr std::size_t kMaxUrlBytes = 4096;
+
+// One display line from untrusted text: C0/C1 controls and DEL become spaces, whitespace runs
+// collapse to one space, and the result is cut (on a UTF-8 boundary) at `max_bytes`.
+std::string one_line(std::string_view text, std::size_t max_bytes = kMaxFieldBytes) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes + 3));
+  bool pending_space = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    bool blank = c < 0x20 || c == 0x7f;
+    // C1 controls (U+0080..U+009F) arrive as 0xC2 0x80..0x9F in UTF-8; CSI (U+009B) is one.
+    if (c == 0xc2 && i + 1 < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9f) {
+        blank = true;
+        ++i;
+      }
+    }
+    if (blank || c == ' ') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) {
+      out.push_back(' ');
+      pending_space = false;
+    }
+    out.push_back(static_cast<char>(c));
+  }
+  if (out.size() > max_bytes) {
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;  // not mid-character
+    out.resize(cut);
+    out += "…";
+  }
+  return out;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "8.5", "12", "0.25": enough precision for a score, no trailing zeros.
+std::string format_score(double score) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", score);
+  std::string s = buf;
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+// "2024-05-03 12:00 UTC": what an officer reads, rather than RFC 3339.
+std::string format_when(Timestamp t) {
+  const std::string rfc = format_rfc3339(t);  // 2024-05-03T12:00:00Z
+  return rfc.substr(0, 10) + " " + rfc.substr(11, 5) + " UTC";
+}
+
+}  // namespace
+
+std::string render_alert_text(const Alert& alert) {
+  const std::string_view dot = " · ";
+  std::string out;
+  out += "[" + upper(one_line(alert.severity.empty() ? "unknown" : alert.severity)) + "] ";
+  out += one_line(alert.category.empty() ? "uncategorised" : alert.category);
+  out += dot;
+  out += "score " + format_score(alert.score);
+  out += dot;
+  out += one_line(alert.rule);
+  if (!alert.title.empty()) out += " — " + one_line(alert.title);
+  out += '\n';
+
+  out += "  " + one_line(alert.item.title.empty() ? "(untitled)" : alert.item.title) + '\n';
+
+  out += "  " + one_line(alert.item.source.empty() ? "unknown source" : alert.item.source);
+  out += dot;
+  if (alert.item.published) {
+    out += "published " + format_when(*alert.item.published);
+  } else if (alert.item.fetched) {
+    out += "fetched " + format_when(*alert.item.fetched) + " (no publication date)";
+  } else {
+    out += "publication date unknown";
+  }
+  out += '\n';
+
+  // Several patterns often land on the same passage; show each passage once.
+  std::set<std::string> seen;
+  std::vector<std::string> lines;
+  for (const auto& term : alert.snippets) {
+    std::string text = one_line(term.snippet);
+    if (text.empty() || !seen.insert(text).second) continue;
+    lines.push_back("  > " + (term.field.empty() ? std::string() : one_line(term.field) + ": ") + text);
+  }
+  for (std::size_t i = 0; i < lines.size() && i < kMaxSnippetsShown; ++i) {
+    out += lines[i];
+    if (i + 1 == kMaxSnippetsShown && lines.size() > kMaxSnippetsShown) {
+      out += " (+" + std::to_string(lines.size() - kMaxSnippetsShown) + " more)";
+    }
+    out += '\n';
+  }
+
+  std::string entities;
+  for (const auto& [list, names] : alert.entities) {
+    if (names.empty()) continue;
+    if (!entities.empty()) entities += dot;
+    entities += one_line(list) + ": ";
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (i > 0) entities += ", ";
+      entities += one_line(names[i]);
+    }
+  }
+  if (!entities.empty()) out += "  entities: " + entities + '\n';
+
+  if (!alert.item.url.empty()) out += "  link: " + one_line(alert.item.url, kMaxUrlBytes) + '\n';
+  out += '\n';
+  return out;
+}
+
+}  // namespace vigia::alerting

@@ -1,0 +1,435 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <future>
+#include <set>
+
+#include <simdjson.h>
+
+#include "alerting_test_util.h"
+#include "support/loopback_server.h"
+#include "support/test_paths.h"
+#include "vigia/alerting/alert_stage.h"
+#include "vigia/core/clock.h"
+#include "vigia/core/codec.h"
+#include "vigia/core/hash.h"
+#include "vigia/core/memory_bus.h"
+#include "vigia/core/metrics.h"
+
+using namespace vigia;
+using namespace vigia::alerting;
+using namespace vigia::alerting::test;
+using vigia::test::CannedResponse;
+using vigia::test::LoopbackServer;
+using vigia::test::ReceivedRequest;
+using vigia::test::TempDir;
+
+namespace {
+
+using Sinks = std::vector<std::pair<SinkSpec, SinkPtr>>;
+
+// What every stage test needs: a bus, a registry and a fixed clock.
+struct Harness {
+  MemoryBus bus;
+  MetricsRegistry metrics;
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(at("2024-05-03T12:05:00Z"));
+  TempDir dir;
+
+  AlertStageOptions options() const {
+    AlertStageOptions o;
+    o.dead_letter_path = dir / "dlq/dead-letters.jsonl";
+    o.shutdown_grace = std::chrono::milliseconds{2000};
+    return o;
+  }
+
+  void publish(const Hit& hit) { REQUIRE(bus.publish(topics::kHits, hit.item.id, encode_hit(hit)).ok()); }
+
+  // The daemon's shutdown order: close the input, then drain the stage.
+  void close_and_drain(AlertStage& stage) {
+    bus.close_topic(topics::kHits);
+    stage.drain_and_stop();
+  }
+
+  std::string metrics_text() const { return serialize_metrics(metrics); }
+  std::vector<std::string> dead_letters() const { return read_lines((dir / "dlq/dead-letters.jsonl").string()); }
+};
+
+// A spec for a ScriptedSink (no kind, no settings): just the routing and retry knobs.
+SinkSpec scripted_spec(const std::string& name, const std::string& min_severity = "info",
+                       std::vector<std::string> categories = {}, RetryPolicy retry = fast_retry(3)) {
+  SinkSpec spec;
+  spec.name = name;
+  spec.type = "scripted";
+  spec.min_severity = min_severity;
+  spec.categories = std::move(categories);
+  spec.retry = retry;
+  return spec;
+}
+
+// One hit with a single "high" match, so each published hit makes exactly one alert.
+Hit single_match_hit(const std::string& item_id) {
+  Hit hit = sample_hit(item_id);
+  hit.matches.resize(1);
+  return hit;
+}
+
+// A receiver that answers each request with the next status of `statuses` (the last one repeats).
+LoopbackServer::Handler statuses(std::vector<int> codes,
+                                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+  auto next = std::make_shared<std::atomic<std::size_t>>(0);
+  return [codes, headers, next](const ReceivedRequest&) {
+    const std::size_t i = std::min(next->fetch_add(1), codes.size() - 1);
+    return CannedResponse{codes[i], "", "text/plain", headers};
+  };
+}
+
+struct DeadLetterView {
+  std::string sink, reason, message, alert_id;
+  std::int64_t attempts = -1;
+};
+
+DeadLetterView parse_dead_letter(const std::string& line) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(line).get(doc) == simdjson::SUCCESS);
+  DeadLetterView v;
+  std::string_view s;
+  if (doc["sink"].get_string().get(s) == simdjson::SUCCESS) v.sink = s;
+  if (doc["reason"].get_string().get(s) == simdjson::SUCCESS) v.reason = s;
+  if (doc["message"].get_string().get(s) == simdjson::SUCCESS) v.message = s;
+  if (doc.at_pointer("/alert/id").get_string().get(s) == simdjson::SUCCESS) v.alert_id = s;
+  REQUIRE(doc["attempts"].get_int64().get(v.attempts) == simdjson::SUCCESS);
+  std::string_view when;
+  REQUIRE(doc["dead_lettered_at"].get_string().get(when) == simdjson::SUCCESS);
+  CHECK(when == "2024-05-03T12:05:00Z");
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("alert stage delivers every alert of published hits to a webhook and commits the records",
+          "[alerting][stage]") {
+  Harness h;
+  LoopbackServer receiver;
+  receiver.on("POST", "/hook", statuses({200}));
+  Sinks sinks;
+  SinkSpec spec = webhook_spec("ops-webhook", receiver.url("/hook"));
+  sinks.emplace_back(spec, create_sink(spec));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+
+  h.publish(sample_hit("item-1"));  // two rules fired: two alerts
+  h.publish(sample_hit("item-2"));
+  h.close_and_drain(stage);
+
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 4);
+  std::set<std::string> ids;
+  for (const auto& r : requests) ids.insert(r.header("webhook-id"));
+  CHECK(ids == std::set<std::string>{stable_id("cjng-activity\nitem-1"), stable_id("huachicol\nitem-1"),
+                                     stable_id("cjng-activity\nitem-2"), stable_id("huachicol\nitem-2")});
+  CHECK(h.bus.pending(topics::kHits) == 0);
+  CHECK(h.dead_letters().empty());
+
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_hits_received_total") == 2);
+  CHECK(metric_value(text, "vigia_alerting_alerts_sent_total", {{"sink", "ops-webhook"}}) == 4);
+  CHECK(metric_value(text, "vigia_alerting_delivery_retries_total", {{"sink", "ops-webhook"}}) == 0);
+  CHECK(metric_value(text, "vigia_alerting_queue_depth", {{"sink", "ops-webhook"}}) == 0);
+  CHECK(metric_value(text, "vigia_alerting_delivery_latency_seconds_count", {{"sink", "ops-webhook"}}) == 4);
+}
+
+TEST_CASE("a receiver answering 500 then 200 gets the alert again after exactly one retry", "[alerting][stage]") {
+  Harness h;
+  LoopbackServer receiver;
+  receiver.on("POST", "/hook", statuses({500, 200}));
+  Sinks sinks;
+  SinkSpec spec = webhook_spec("hook", receiver.url("/hook"), fast_retry(5));
+  sinks.emplace_back(spec, create_sink(spec));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  h.publish(single_match_hit("item-1"));
+  h.close_and_drain(stage);
+
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].header("webhook-id") == requests[1].header("webhook-id"));  // same idempotency key
+  CHECK(requests[0].body == requests[1].body);
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_alerts_sent_total", {{"sink", "hook"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_delivery_retries_total", {{"sink", "hook"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_alerts_failed_total", {{"sink", "hook"}, {"reason", "http_5xx"}}) == -1);
+  CHECK(h.dead_letters().empty());
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+TEST_CASE("a 429 with Retry-After holds the retry back at least that long", "[alerting][stage]") {
+  Harness h;
+  std::mutex mu;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  auto answer = statuses({429, 200}, {{"Retry-After", "1"}});
+  LoopbackServer receiver;  // declared last: its handler uses the three above
+  receiver.on("POST", "/hook", [&](const ReceivedRequest& r) {
+    {
+      std::lock_guard lock(mu);
+      arrivals.push_back(std::chrono::steady_clock::now());
+    }
+    return answer(r);
+  });
+  Sinks sinks;
+  // Without Retry-After the retry would come within 5 ms.
+  SinkSpec spec = webhook_spec("hook", receiver.url("/hook"),
+                               fast_retry(3, std::chrono::milliseconds{5}, std::chrono::milliseconds{5000}));
+  sinks.emplace_back(spec, create_sink(spec));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  h.publish(single_match_hit("item-1"));
+  REQUIRE(receiver.wait_for("/hook", 2, std::chrono::milliseconds{5000}) == 2);
+  h.close_and_drain(stage);
+
+  std::lock_guard lock(mu);
+  REQUIRE(arrivals.size() == 2);
+  CHECK(arrivals[1] - arrivals[0] >= std::chrono::milliseconds{950});
+  CHECK(metric_value(h.metrics_text(), "vigia_alerting_alerts_sent_total", {{"sink", "hook"}}) == 1);
+}
+
+TEST_CASE("a 400 from the receiver dead-letters the alert at once with the reason", "[alerting][stage]") {
+  Harness h;
+  LoopbackServer receiver;
+  receiver.on("POST", "/hook", statuses({400}));
+  Sinks sinks;
+  SinkSpec spec = webhook_spec("hook", receiver.url("/hook"), fast_retry(5));
+  sinks.emplace_back(spec, create_sink(spec));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  h.publish(single_match_hit("item-1"));
+  h.close_and_drain(stage);
+
+  CHECK(receiver.requests().size() == 1);  // a rejection is never retried
+  const auto lines = h.dead_letters();
+  REQUIRE(lines.size() == 1);
+  const DeadLetterView dl = parse_dead_letter(lines[0]);
+  CHECK(dl.sink == "hook");
+  CHECK(dl.reason == "http_4xx");
+  CHECK(dl.attempts == 1);
+  CHECK(dl.message.find("HTTP 400") != std::string::npos);
+  CHECK(dl.alert_id == stable_id("cjng-activity\nitem-1"));
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_alerts_failed_total", {{"sink", "hook"}, {"reason", "http_4xx"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_alerts_sent_total", {{"sink", "hook"}}) == 0);
+  CHECK(h.bus.pending(topics::kHits) == 0);  // a dead-lettered alert still releases its record
+}
+
+TEST_CASE("an unreachable receiver is dead-lettered after max_attempts with reason connect", "[alerting][stage]") {
+  Harness h;
+  std::string url;
+  {
+    LoopbackServer gone;
+    url = gone.url("/hook");
+  }  // stopped: the port now refuses connections
+  Sinks sinks;
+  SinkSpec spec = webhook_spec("hook", url, fast_retry(3));
+  sinks.emplace_back(spec, create_sink(spec));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  h.publish(single_match_hit("item-1"));
+  h.close_and_drain(stage);
+
+  const auto lines = h.dead_letters();
+  REQUIRE(lines.size() == 1);
+  const DeadLetterView dl = parse_dead_letter(lines[0]);
+  CHECK(dl.reason == "connect");
+  CHECK(dl.attempts == 3);
+  CHECK(dl.message.find("/hook") == std::string::npos);  // the URL path is a secret
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_delivery_retries_total", {{"sink", "hook"}}) == 2);
+  CHECK(metric_value(text, "vigia_alerting_alerts_failed_total", {{"sink", "hook"}, {"reason", "connect"}}) == 1);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+TEST_CASE("alerts are routed to sinks by min_severity and categories", "[alerting][stage]") {
+  Harness h;
+  auto everything = std::make_unique<ScriptedSink>(always(Delivery::kDelivered));
+  auto urgent = std::make_unique<ScriptedSink>(always(Delivery::kDelivered));
+  auto fuel_desk = std::make_unique<ScriptedSink>(always(Delivery::kDelivered));
+  auto all_state = everything->state();
+  auto urgent_state = urgent->state();
+  auto fuel_state = fuel_desk->state();
+
+  const SinkSpec all_spec = scripted_spec("all");
+  const SinkSpec urgent_spec = scripted_spec("urgent", "high");
+  const SinkSpec fuel_spec = scripted_spec("fuel-desk", "info", {"fuel-theft", "extortion"});
+  Sinks sinks;
+  sinks.emplace_back(all_spec, std::move(everything));
+  sinks.emplace_back(urgent_spec, std::move(urgent));
+  sinks.emplace_back(fuel_spec, std::move(fuel_desk));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  h.publish(sample_hit("item-1"));  // cjng-activity: high/cartels, huachicol: low/fuel-theft
+  h.close_and_drain(stage);
+
+  auto rules = [](const std::shared_ptr<ScriptedSink::State>& s) {
+    std::lock_guard lock(s->mu);
+    std::multiset<std::string> out;
+    for (const auto& a : s->alerts) out.insert(a.rule);
+    return out;
+  };
+  CHECK(rules(all_state) == std::multiset<std::string>{"cjng-activity", "huachicol"});
+  CHECK(rules(urgent_state) == std::multiset<std::string>{"cjng-activity"});
+  CHECK(rules(fuel_state) == std::multiset<std::string>{"huachicol"});
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_alerts_discarded_total", {{"sink", "urgent"}, {"reason", "route"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_alerts_discarded_total", {{"sink", "fuel-desk"}, {"reason", "route"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_alerts_discarded_total", {{"sink", "all"}, {"reason", "route"}}) == -1);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+TEST_CASE("an undecodable hit record is counted, committed and skipped while later hits still alert",
+          "[alerting][stage]") {
+  Harness h;
+  auto sink = std::make_unique<ScriptedSink>(always(Delivery::kDelivered));
+  auto state = sink->state();
+  Sinks sinks;
+  sinks.emplace_back(scripted_spec("screen"), std::move(sink));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  REQUIRE(h.bus.publish(topics::kHits, "bad", "this is not JSON {").ok());
+  REQUIRE(h.bus.publish(topics::kHits, "v99", R"({"v":99,"item":{"id":"x"}})").ok());
+  h.publish(single_match_hit("item-1"));
+  h.close_and_drain(stage);
+
+  {
+    std::lock_guard lock(state->mu);
+    REQUIRE(state->alerts.size() == 1);
+    CHECK(state->alerts[0].item.id == "item-1");
+  }
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_errors_total", {{"reason", "json"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_errors_total", {{"reason", "version"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_hits_received_total") == 3);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+TEST_CASE("drain_and_stop dead-letters alerts still retrying when the grace period ends", "[alerting][stage]") {
+  Harness h;
+  LoopbackServer receiver;
+  receiver.on("POST", "/hook", statuses({503}));
+  Sinks sinks;
+  SinkSpec spec = webhook_spec("hook", receiver.url("/hook"),
+                               fast_retry(1000, std::chrono::milliseconds{20}, std::chrono::milliseconds{60'000}));
+  sinks.emplace_back(spec, create_sink(spec));
+  AlertStageOptions options = h.options();
+  options.shutdown_grace = std::chrono::milliseconds{300};
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, options);
+  stage.start();
+  h.publish(single_match_hit("item-1"));
+  h.publish(single_match_hit("item-2"));
+  REQUIRE(receiver.wait_for("/hook", 2, std::chrono::milliseconds{5000}) >= 2);
+
+  const auto started = std::chrono::steady_clock::now();
+  h.close_and_drain(stage);
+  const auto took = std::chrono::steady_clock::now() - started;
+  // The grace is 300 ms; a retry may have been scheduled up to a minute out.
+  CHECK(took >= std::chrono::milliseconds{300});
+  CHECK(took < std::chrono::milliseconds{2500});
+
+  const auto lines = h.dead_letters();
+  REQUIRE(lines.size() == 2);
+  for (const auto& line : lines) {
+    const DeadLetterView dl = parse_dead_letter(line);
+    CHECK(dl.reason == "shutdown");
+    CHECK(dl.attempts >= 1);
+    CHECK(dl.message.find("http_5xx") != std::string::npos);
+  }
+  CHECK(metric_value(h.metrics_text(), "vigia_alerting_alerts_failed_total",
+                     {{"sink", "hook"}, {"reason", "shutdown"}}) == 2);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+TEST_CASE("a sink that throws is retried and counted and its worker keeps delivering", "[alerting][stage]") {
+  Harness h;
+  auto sink = std::make_unique<ScriptedSink>([](const Alert&, int call) -> DeliveryResult {
+    if (call == 1) throw std::runtime_error("renderer bug");
+    return {};
+  });
+  auto state = sink->state();
+  Sinks sinks;
+  sinks.emplace_back(scripted_spec("flaky", "info", {}, fast_retry(3)), std::move(sink));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  h.publish(single_match_hit("item-1"));
+  h.publish(single_match_hit("item-2"));
+  h.close_and_drain(stage);
+
+  CHECK(state->wait_calls(3) == 3);
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_errors_total", {{"reason", "exception"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_alerts_sent_total", {{"sink", "flaky"}}) == 2);
+  CHECK(h.dead_letters().empty());
+}
+
+TEST_CASE("a blocked sink stops the stage from polling beyond max_records_in_flight", "[alerting][stage]") {
+  Harness h;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto sink = std::make_unique<ScriptedSink>([released](const Alert&, int) {
+    released.wait();
+    return DeliveryResult{};
+  });
+  auto state = sink->state();
+  Sinks sinks;
+  sinks.emplace_back(scripted_spec("slow"), std::move(sink));
+  AlertStageOptions options = h.options();
+  options.max_records_in_flight = 2;
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, options);
+  for (int i = 0; i < 5; ++i) h.publish(single_match_hit("item-" + std::to_string(i)));
+  stage.start();
+
+  REQUIRE(state->wait_calls(1) == 1);
+  CHECK(eventually([&] { return h.bus.depth(topics::kHits) == 3; }));
+  // Give a stage that ignored the limit time to poll more; a correct one stays at 3.
+  std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  CHECK(h.bus.depth(topics::kHits) == 3);
+
+  release.set_value();
+  h.close_and_drain(stage);
+  CHECK(state->wait_calls(5) == 5);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+TEST_CASE("a stage destroyed without draining leaves unfinished records on the bus", "[alerting][stage]") {
+  Harness h;
+  auto sink = std::make_unique<ScriptedSink>(always(Delivery::kRetry, "http_5xx"));
+  auto state = sink->state();
+  {
+    Sinks sinks;
+    sinks.emplace_back(
+        scripted_spec("down", "info", {},
+                      fast_retry(1000, std::chrono::milliseconds{10'000}, std::chrono::milliseconds{10'000})),
+        std::move(sink));
+    AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+    stage.start();
+    h.publish(single_match_hit("item-1"));
+    REQUIRE(state->wait_calls(1) == 1);
+  }  // destroyed while the alert waits ~10 s for its retry: must not wait for it
+  CHECK(h.bus.pending(topics::kHits) == 1);  // redelivered to the next run, not lost
+  CHECK(h.dead_letters().empty());
+}
+
+TEST_CASE("alert stage refuses duplicate sink names and unknown severities", "[alerting][stage]") {
+  Harness h;
+  auto make = [] { return std::make_unique<ScriptedSink>(always(Delivery::kDelivered)); };
+  {
+    Sinks sinks;
+    sinks.emplace_back(scripted_spec("a"), make());
+    sinks.emplace_back(scripted_spec("a"), make());
+    CHECK_THROWS_WITH(AlertStage(std::move(sinks), h.bus, h.metrics, h.clock, h.options()),
+                      Catch::Contains("two sinks named 'a'"));
+  }
+  {
+    Sinks sinks;
+    sinks.emplace_back(scripted_spec("a", "urgent"), make());
+    CHECK_THROWS_WITH(AlertStage(std::move(sinks), h.bus, h.metrics, h.clock, h.options()),
+                      Catch::Contains("min_severity 'urgent'"));
+  }
+}
