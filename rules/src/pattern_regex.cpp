@@ -31,16 +31,21 @@ std::optional<TermRegex> term_to_regex(std::string_view term, std::string& error
     return std::nullopt;
   }
   TermRegex out;
+  // A trailing '*' (or several) becomes "extend to the end of the word" after the scan.
+  while (t.size() > 1 && t.back() == '*') {
+    t.remove_suffix(1);
+    out.extend_right = true;
+  }
   const auto first = static_cast<unsigned char>(t.front());
   const auto last = static_cast<unsigned char>(t.back());
   out.check_left = is_word_byte(first) || first == '*';
-  out.check_right = is_word_byte(last) || last == '*';
+  out.check_right = !out.extend_right && is_word_byte(last);
   std::size_t i = 0;
   while (i < t.size()) {
     const auto c = static_cast<unsigned char>(t[i]);
     if (is_space(t[i])) {
       while (i < t.size() && is_space(t[i])) ++i;
-      out.regex += "\\s+";
+      out.regex += "\\s";
       continue;
     }
     if (c == '*') {

@@ -50,8 +50,8 @@ std::string at(const SourceLocation& w) { return w.file + ":" + std::to_string(w
 // Collects expressions, merging identical ones so the database holds each only once.
 class ExpressionTable {
  public:
-  std::uint32_t add(std::string regex, unsigned flags, bool left, bool right, const SourceLocation& where) {
-    std::string key = regex + '\0' + std::to_string(flags) + (left ? "L" : "-") + (right ? "R" : "-");
+  std::uint32_t add(std::string regex, unsigned flags, bool left, bool right, bool extend, const SourceLocation& where) {
+    std::string key = regex + '\0' + std::to_string(flags) + (left ? "L" : "-") + (right ? "R" : "-") + (extend ? "E" : "-");
     auto [it, inserted] = index_.emplace(std::move(key), static_cast<std::uint32_t>(expressions_.size()));
     if (inserted) {
       Expression e;
@@ -59,6 +59,7 @@ class ExpressionTable {
       e.flags = flags;
       e.check_left = left;
       e.check_right = right;
+      e.extend_right = extend;
       e.where = where;
       expressions_.push_back(std::move(e));
     }
@@ -322,7 +323,7 @@ class Loader {
             doc.error(at_node, "pattern.bad-term", "term '" + term + "': " + error);
             continue;
           }
-          pending.push_back({re->regex, kTermFlags, re->check_left, re->check_right, doc.where(at_node)});
+          pending.push_back({re->regex, kTermFlags, re->check_left, re->check_right, re->extend_right, doc.where(at_node)});
         }
       }
     } else if (const auto regex = node["regex"]) {
@@ -338,7 +339,7 @@ class Loader {
             doc.error(at_node, "pattern.bad-regex", "regex '" + r + "': " + error);
             continue;
           }
-          pending.push_back({*folded, kRegexFlags, false, false, doc.where(at_node)});
+          pending.push_back({*folded, kRegexFlags, false, false, false, doc.where(at_node)});
         }
       }
     } else if (const auto list = node["list"]) {
@@ -474,7 +475,7 @@ class Loader {
         const auto& pattern = rule.patterns[p];
         if (pattern.list >= 0) continue;
         for (const auto& s : pending_[{rule.id, pattern.id}]) {
-          const auto e = table_.add(s.regex, s.flags, s.left, s.right, s.where);
+          const auto e = table_.add(s.regex, s.flags, s.left, s.right, s.extend, s.where);
           table_[e].patterns.push_back({r, p});
         }
       }
@@ -489,7 +490,7 @@ class Loader {
             diags_.error("list.bad-term", "list '" + lists_[l].name + "', term '" + term + "': " + error, where);
             continue;
           }
-          const auto e = table_.add(re->regex, kTermFlags, re->check_left, re->check_right, where);
+          const auto e = table_.add(re->regex, kTermFlags, re->check_left, re->check_right, re->extend_right, where);
           table_[e].entries.push_back({l, entry});
         }
       }
@@ -525,6 +526,7 @@ class Loader {
     unsigned flags;
     bool left;
     bool right;
+    bool extend;
     SourceLocation where;
   };
   using PendingSources = std::vector<PendingExpression>;

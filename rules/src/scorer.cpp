@@ -107,6 +107,11 @@ struct Scorer::Impl final : ConditionContext {
       VIGIA_CHECK(rc == HS_SUCCESS, "hs_scan failed");
     }
     const auto& exprs = rules->expressions();
+    for (auto& m : raw) {
+      if (!exprs[m.expr].extend_right) continue;
+      const std::string& text = folded[m.field].text;
+      while (m.to < text.size() && is_word_byte(static_cast<unsigned char>(text[m.to]))) ++m.to;
+    }
     raw.erase(std::remove_if(raw.begin(), raw.end(),
                              [&](const RawMatch& m) {
                                return !boundary_ok(exprs[m.expr], folded[m.field].text, m.from, m.to);

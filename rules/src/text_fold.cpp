@@ -1,7 +1,6 @@
 #include "vigia/rules/text_fold.h"
 
 #include <array>
-#include <cstring>
 
 #include <utf8proc.h>
 
@@ -105,17 +104,35 @@ constexpr std::array<char, 128> make_ascii_table() {
 }
 constexpr std::array<char, 128> kAsciiLower = make_ascii_table();
 
-bool is_ascii(std::string_view s) {
-  // Eight bytes at a time: the common case for English text, and most Spanish titles have long
-  // ASCII runs too.
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (w & 0x8080808080808080ULL) return false;
+bool is_fold_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// Appends one folded byte. Whitespace runs collapse to one character — a newline when the run
+// held a line break, since sentences end there — so a space in a pattern is one fixed byte.
+// Returns whether the byte was kept.
+inline bool emit(std::string& out, char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (!is_fold_space(u)) {
+    out.push_back(c);
+    return true;
   }
-  for (; i < s.size(); ++i) {
-    if (static_cast<unsigned char>(s[i]) & 0x80) return false;
+  const char w = (c == ' ' || c == '\t') ? ' ' : '\n';
+  if (!out.empty() && is_fold_space(static_cast<unsigned char>(out.back()))) {
+    if (w == '\n') out.back() = '\n';
+    return false;
+  }
+  out.push_back(w);
+  return true;
+}
+
+// True when folding `s` is byte-for-byte: ASCII with no whitespace to collapse or translate.
+bool folds_in_place(std::string_view s) {
+  bool prev_space = false;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c & 0x80) return false;
+    const bool space = is_fold_space(c);
+    if (space && (prev_space || (c != ' ' && c != '\n'))) return false;
+    prev_space = space;
   }
   return true;
 }
@@ -123,6 +140,7 @@ bool is_ascii(std::string_view s) {
 template <bool kTrackOrigin>
 void fold_general(std::string_view in, std::string& out, std::vector<std::uint32_t>* origin) {
   const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(in.data());
+  std::string folded_cp;
   std::size_t i = 0;
   while (i < in.size()) {
     const auto b = static_cast<unsigned char>(in[i]);
@@ -134,16 +152,20 @@ void fold_general(std::string_view in, std::string& out, std::vector<std::uint32
         out += "\xC3\xB1";
         consumed = 3;
       } else {
-        out.push_back(kAsciiLower[b]);
+        emit(out, kAsciiLower[b]);
       }
     } else {
       utf8proc_int32_t cp = 0;
       const auto n = utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(in.size() - i), &cp);
       if (n <= 0) {
-        out.push_back(' ');  // an invalid byte is a boundary, never a crash
+        emit(out, ' ');  // an invalid byte is a boundary, never a crash
       } else {
         consumed = static_cast<std::size_t>(n);
-        if (cp != static_cast<utf8proc_int32_t>(kCombiningTilde)) append_folded(static_cast<char32_t>(cp), out);
+        if (cp != static_cast<utf8proc_int32_t>(kCombiningTilde)) {
+          folded_cp.clear();
+          append_folded(static_cast<char32_t>(cp), folded_cp);
+          for (char c : folded_cp) emit(out, c);
+        }
       }
     }
     if constexpr (kTrackOrigin) origin->resize(out.size(), static_cast<std::uint32_t>(i));
@@ -175,7 +197,7 @@ void fold_text(std::string_view in, FoldedText& out) {
   out.text.clear();
   out.origin.clear();
   out.original_size = in.size();
-  if (is_ascii(in)) {
+  if (folds_in_place(in)) {
     out.text.resize(in.size());
     for (std::size_t i = 0; i < in.size(); ++i) out.text[i] = kAsciiLower[static_cast<unsigned char>(in[i])];
     return;

@@ -206,3 +206,18 @@ TEST_CASE("entities list every canonical name found, once, in reading order", "[
   CHECK(r.entities.at("cartels") == std::vector<std::string>{"Cártel del Golfo", "CJNG"});
   CHECK(r.entities.at("places_mx") == std::vector<std::string>{"Jalisco", "Michoacán"});
 }
+
+TEST_CASE("a multi-word term matches across any whitespace and reports the original span", "[rules][scorer]") {
+  Scorer s(compile(kPack));
+  const std::string summary = "El CJNG entregó\n\n  cajas   de ayuda en Jalisco";
+  auto r = s.score(item("", summary));
+  REQUIRE(r.matches.size() == 1);
+  bool saw = false;
+  for (const auto& t : r.matches[0].terms) {
+    if (t.pattern == "boxes") {
+      saw = true;
+      CHECK(summary.substr(t.start, t.end - t.start) == "cajas   de ayuda");
+    }
+  }
+  CHECK(saw);
+}

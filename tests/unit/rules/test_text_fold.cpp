@@ -53,3 +53,17 @@ TEST_CASE("an end inside a multi-byte expansion rounds up to the whole original 
   REQUIRE(f.text == "strasse");
   CHECK(f.original_end(5) == std::string("Straße").find('e'));
 }
+
+TEST_CASE("folding collapses whitespace runs and keeps line breaks as sentence breaks", "[rules][fold]") {
+  CHECK(fold("a  \t b") == "a b");
+  CHECK(fold("a \n\n c") == "a\nc");
+  CHECK(fold("a\r\nb") == "a\nb");
+  CHECK(fold("¿ Qué") == " que");
+  FoldedText f;
+  const std::string original = "Venden   vacunas\n\n  falsas";
+  fold_text(original, f);
+  CHECK(f.text == "venden vacunas\nfalsas");
+  REQUIRE_FALSE(f.origin.empty());
+  const auto pos = f.text.find("falsas");
+  CHECK(original.substr(f.original_start(pos), 6) == "falsas");
+}

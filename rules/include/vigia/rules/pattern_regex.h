@@ -2,9 +2,12 @@
 //
 // Terms are literal phrases with two conveniences: '*' stands for any word characters
 // ("despensa*" matches despensas; "narco*" matches narcodespensas), and a hyphen matches a
-// hyphen, a space or nothing ("anti-unión" = "anti unión" = "antiunión"). Runs of spaces match
-// any whitespace. A term only matches whole words: the boundaries are checked after the scan,
-// treating ñ and other non-ASCII letters as letters (Hyperscan's \b would split "año").
+// hyphen, a space or nothing ("anti-unión" = "anti unión" = "antiunión"). A space matches any
+// whitespace (folding collapses runs to one character). A term only matches whole words: the
+// boundaries are checked after the scan, treating ñ and other non-ASCII letters as letters
+// (Hyperscan's \b would split "año"). A trailing '*' is not compiled at all: the scorer extends
+// the match over the rest of the word, which keeps most terms fixed-width literals — far cheaper
+// for Hyperscan to compile with start-of-match tracking.
 //
 // Regexes are Hyperscan syntax, matched case-insensitively; their non-ASCII characters are
 // folded like text, so "explosión" in a regex matches "EXPLOSION". Inside [...] classes only
@@ -21,6 +24,7 @@ struct TermRegex {
   std::string regex;
   bool check_left = false;
   bool check_right = false;
+  bool extend_right = false;  // the term ended in '*': extend matches to the end of the word
 };
 
 std::optional<TermRegex> term_to_regex(std::string_view term, std::string& error);

@@ -67,6 +67,7 @@ struct Expression {
   unsigned flags = 0;
   bool check_left = false;   // require a word boundary before the match
   bool check_right = false;  // require a word boundary after the match
+  bool extend_right = false;  // extend the match to the end of its word (a trailing '*')
   struct PatternTarget {
     std::uint32_t rule;
     std::uint32_t pattern;

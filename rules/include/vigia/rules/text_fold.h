@@ -1,7 +1,9 @@
 // Text folding for matching: lower case, accents and other marks stripped, compatibility forms
 // unified (NFKD), typographic punctuation turned into ASCII — but `ñ` kept distinct from `n`
-// (año is not ano). Text and patterns are folded by the same function, which is what lets
-// Hyperscan run in its fast ASCII mode and still match "EXPLOSIÓN" with "explosion".
+// (año is not ano) — and whitespace runs collapsed to one character (a newline if the run held
+// one, so sentence breaks survive). Text and patterns are folded by the same function, which is
+// what lets Hyperscan run in its fast ASCII mode and still match "EXPLOSIÓN" with "explosion",
+// and lets a multi-word term compile to a fixed-width literal.
 //
 // The folded text keeps a map back to byte offsets in the original, so matches can be reported
 // and quoted where a reader will find them. Plain-ASCII input takes a fast path with no map.
@@ -18,7 +20,7 @@ namespace vigia::rules {
 struct FoldedText {
   std::string text;
   // origin[i] is the original offset of the code point that produced folded byte i. Empty when
-  // folding was byte-for-byte (ASCII input), where offsets are identical.
+  // folding was byte-for-byte, where offsets are identical.
   std::vector<std::uint32_t> origin;
   std::size_t original_size = 0;
 
