@@ -343,13 +343,15 @@ class Loader {
         }
       }
     } else if (const auto list = node["list"]) {
-      if (auto name = doc.string_at(list, "pattern")) {
-        auto it = list_index_.find(*name);
-        if (it == list_index_.end()) {
-          doc.error(list, "pattern.unknown-list", "unknown list '" + *name + "'" + suggest_list(*name));
-          return;
+      if (auto names = doc.strings_at(list, "pattern")) {
+        for (const auto& name : *names) {
+          auto it = list_index_.find(name);
+          if (it == list_index_.end()) {
+            doc.error(list, "pattern.unknown-list", "unknown list '" + name + "'" + suggest_list(name));
+            return;
+          }
+          if (std::find(p.lists.begin(), p.lists.end(), it->second) == p.lists.end()) p.lists.push_back(it->second);
         }
-        p.list = it->second;
       }
     }
     pending_[{rule.id, p.id}] = std::move(pending);
@@ -407,7 +409,7 @@ class Loader {
           PatternDef implicit;
           implicit.id = std::string(name);
           implicit.weight = 0;
-          implicit.list = it->second;
+          implicit.lists = {it->second};
           implicit.where = doc.where(node);
           rule.patterns.push_back(std::move(implicit));
           return static_cast<int>(rule.patterns.size() - 1);
@@ -473,10 +475,14 @@ class Loader {
       if (!rule.enabled) continue;
       for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
         const auto& pattern = rule.patterns[p];
-        if (pattern.list >= 0) continue;
+        if (!pattern.lists.empty()) continue;
         for (const auto& s : pending_[{rule.id, pattern.id}]) {
           const auto e = table_.add(s.regex, s.flags, s.left, s.right, s.extend, s.where);
-          table_[e].patterns.push_back({r, p});
+          // A term written twice (or two terms that fold alike) must not count twice.
+          auto& targets = table_[e].patterns;
+          const bool known = std::any_of(targets.begin(), targets.end(),
+                                         [&](const Expression::PatternTarget& t) { return t.rule == r && t.pattern == p; });
+          if (!known) targets.push_back({r, p});
         }
       }
     }
@@ -491,7 +497,10 @@ class Loader {
             continue;
           }
           const auto e = table_.add(re->regex, kTermFlags, re->check_left, re->check_right, re->extend_right, where);
-          table_[e].entries.push_back({l, entry});
+          auto& targets = table_[e].entries;
+          const bool known = std::any_of(targets.begin(), targets.end(),
+                                         [&](const Expression::EntryTarget& t) { return t.list == l && t.entry == entry; });
+          if (!known) targets.push_back({l, entry});
         }
       }
     }
@@ -565,9 +574,10 @@ RuleSet::RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std:
       compile_seconds_(compile_seconds) {
   for (std::uint32_t r = 0; r < rules_.size(); ++r) {
     for (const auto& p : rules_[r].patterns) {
-      if (p.list < 0) continue;
-      auto& users = list_users_[static_cast<std::size_t>(p.list)];
-      if (users.empty() || users.back() != r) users.push_back(r);
+      for (const int l : p.lists) {
+        auto& users = list_users_[static_cast<std::size_t>(l)];
+        if (users.empty() || users.back() != r) users.push_back(r);
+      }
     }
   }
 }

@@ -27,7 +27,8 @@ struct Occurrence {
   std::uint8_t field;
   std::uint32_t from;  // folded offsets
   std::uint32_t to;
-  std::uint32_t entry = 0;  // list occurrences: the entry index
+  std::uint32_t list = 0;   // list occurrences: which list
+  std::uint32_t entry = 0;  // and which entry of it
 };
 
 bool occurrence_order(const Occurrence& a, const Occurrence& b) {
@@ -130,24 +131,56 @@ struct Scorer::Impl final : ConditionContext {
                             return a.field == b.field && a.expr == b.expr && a.from == b.from;
                           }),
               raw.end());
+    entity_occ.clear();
     for (const auto& m : raw) {
       const Expression& e = exprs[m.expr];
-      const Occurrence occ{static_cast<std::uint8_t>(m.field), m.from, m.to, 0};
+      const Occurrence occ{static_cast<std::uint8_t>(m.field), m.from, m.to, 0, 0};
       for (const auto& t : e.patterns) {
         const std::size_t index = pattern_base[t.rule] + t.pattern;
         if (pattern_occ[index].empty()) touched_patterns.push_back(index);
         pattern_occ[index].push_back(occ);
         touch_rule(t.rule);
       }
-      for (const auto& t : e.entries) {
-        if (!list_touched[t.list]) {
-          list_touched[t.list] = true;
-          touched_lists.push_back(t.list);
-          for (auto r : rules->list_users(t.list)) touch_rule(r);
-        }
-        list_occ[t.list].push_back({occ.field, occ.from, occ.to, t.entry});
-      }
+      for (const auto& t : e.entries) entity_occ.push_back({occ.field, occ.from, occ.to, t.list, t.entry});
     }
+    keep_longest_entities();
+    for (const auto& o : entity_occ) {
+      if (!list_touched[o.list]) {
+        list_touched[o.list] = true;
+        touched_lists.push_back(o.list);
+        for (auto r : rules->list_users(o.list)) touch_rule(r);
+      }
+      list_occ[o.list].push_back(o);
+    }
+  }
+
+  // Gazetteer matches that lie inside a longer one name nothing of their own: "Jalisco" in
+  // "Cártel Jalisco Nueva Generación" is not a place, and the cartel is one mention, not three.
+  // Spans that are equal are all kept (a name can be in two lists).
+  void keep_longest_entities() {
+    if (entity_occ.size() < 2) return;
+    std::sort(entity_occ.begin(), entity_occ.end(), [](const Occurrence& a, const Occurrence& b) {
+      if (a.field != b.field) return a.field < b.field;
+      if (a.from != b.from) return a.from < b.from;
+      return a.to > b.to;
+    });
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < entity_occ.size(); ++i) {
+      const Occurrence& o = entity_occ[i];
+      bool inside = false;
+      // Earlier entries start at or before o; any of them reaching at least as far, and longer,
+      // contains it. Spans are short and few, so a backwards scan over this field is cheap.
+      for (std::size_t j = kept; j-- > 0;) {
+        const Occurrence& c = entity_occ[j];
+        if (c.field != o.field) break;
+        if (c.to >= o.to && (c.to - c.from) > (o.to - o.from)) {
+          inside = true;
+          break;
+        }
+      }
+      if (!inside) entity_occ[kept++] = o;
+    }
+    entity_occ.resize(kept);
   }
 
   // The occurrences of pattern p of the current rule that the rule may count.
@@ -155,10 +188,15 @@ struct Scorer::Impl final : ConditionContext {
     out.clear();
     const RuleDef& rule = *current_rule;
     const PatternDef& pattern = rule.patterns[p];
-    const auto& source = pattern.list >= 0 ? list_occ[static_cast<std::size_t>(pattern.list)]
-                                           : pattern_occ[pattern_base[current_rule_index] + p];
-    for (const auto& o : source) {
-      if ((pattern.field_mask & (1u << o.field)) && rule.field_weights[o.field] > 0) out.push_back(o);
+    auto take = [&](const std::vector<Occurrence>& source) {
+      for (const auto& o : source) {
+        if ((pattern.field_mask & (1u << o.field)) && rule.field_weights[o.field] > 0) out.push_back(o);
+      }
+    };
+    if (pattern.lists.empty()) {
+      take(pattern_occ[pattern_base[current_rule_index] + p]);
+    } else {
+      for (const int l : pattern.lists) take(list_occ[static_cast<std::size_t>(l)]);
     }
   }
 
@@ -243,7 +281,7 @@ struct Scorer::Impl final : ConditionContext {
     const std::size_t start = ft.original_start(o.from);
     const std::size_t end = ft.original_end(o.to);
     std::string id = pattern.id;
-    if (pattern.list >= 0) id += ":" + rules->lists()[static_cast<std::size_t>(pattern.list)].entries[o.entry];
+    if (!pattern.lists.empty()) id += ":" + rules->lists()[o.list].entries[o.entry];
     return Term{std::move(id), std::string(kFieldNames[o.field]), start, end, make_snippet(original[o.field], start, end)};
   }
 
@@ -321,6 +359,7 @@ struct Scorer::Impl final : ConditionContext {
   std::vector<std::vector<Occurrence>> pattern_occ;
   std::vector<std::size_t> touched_patterns;
   std::vector<std::vector<Occurrence>> list_occ;
+  std::vector<Occurrence> entity_occ;  // this item's gazetteer matches, before nesting is removed
   std::vector<bool> list_touched;
   std::vector<std::uint32_t> touched_lists;
   std::vector<bool> rule_touched;

@@ -221,3 +221,63 @@ TEST_CASE("a multi-word term matches across any whitespace and reports the origi
   }
   CHECK(saw);
 }
+
+TEST_CASE("an entity inside a longer entity is not counted: one cartel, no place", "[rules][scorer]") {
+  auto rules = compile(R"(
+lists:
+  cartels:
+    CJNG: [Cártel Jalisco Nueva Generación, Jalisco Nueva Generación]
+    Cártel de Sinaloa: []
+  places_mx:
+    Jalisco: []
+    Sinaloa: []
+    Zacatecas: []
+rules:
+  - id: shift
+    title: T
+    category: territorial_shift
+    severity: high
+    patterns:
+      - id: group
+        list: cartels
+        weight: 1
+      - id: place
+        list: places_mx
+    condition: group and place
+)");
+  Scorer s(rules);
+  // The only places named are inside the cartels' names.
+  CHECK(s.score(item("El Cártel Jalisco Nueva Generación y el Cártel de Sinaloa")).matches.empty());
+  auto r = s.score(item("El Cártel Jalisco Nueva Generación llegó a Zacatecas"));
+  REQUIRE(r.matches.size() == 1);
+  CHECK(r.matches[0].score == Approx(4.0));  // cartel 2 + place 2; two cartel mentions would make 5
+  CHECK(r.entities.at("cartels") == std::vector<std::string>{"CJNG"});
+  CHECK(r.entities.at("places_mx") == std::vector<std::string>{"Zacatecas"});
+}
+
+TEST_CASE("a pattern can stand for several lists, and a repeated term counts once", "[rules][scorer]") {
+  auto rules = compile(R"(
+lists:
+  cartels: {CJNG: []}
+  leaders: {El Mencho: [Nemesio Oseguera]}
+rules:
+  - id: r
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: who
+        list: [cartels, leaders]
+      - id: convoy
+        terms: [convoy*, convoy*, CONVOY*]
+    condition: near(who, convoy, 3)
+)");
+  Scorer s(rules);
+  auto r = s.score(item("", "Un convoy de El Mencho"));
+  REQUIRE(r.matches.size() == 1);
+  CHECK(r.matches[0].score == Approx(2.0));  // convoy 1 + who 1, each once
+  bool saw_leader = false;
+  for (const auto& t : r.matches[0].terms) saw_leader = saw_leader || t.pattern == "who:El Mencho";
+  CHECK(saw_leader);
+  CHECK(s.score(item("", "Un convoy del CJNG")).matches.size() == 1);
+}

@@ -21,12 +21,12 @@ namespace vigia::rules {
 inline constexpr std::size_t kFieldCount = 3;
 inline constexpr std::array<std::string_view, kFieldCount> kFieldNames{"title", "summary", "content"};
 
-// A named pattern of a rule: terms/regexes of its own, or "any entry of an entity list".
+// A named pattern of a rule: terms/regexes of its own, or "any entry of these entity lists".
 struct PatternDef {
   std::string id;
   double weight = 1;
   std::uint8_t field_mask = 0b111;  // bit i set: may match in kFieldNames[i]
-  int list = -1;                    // >= 0: index of the entity list this pattern stands for
+  std::vector<int> lists;           // non-empty: the entity lists this pattern stands for
   SourceLocation where;
 };
 
