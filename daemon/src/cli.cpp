@@ -1,0 +1,57 @@
+#include "vigia/daemon/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+
+namespace vigia::daemon {
+
+int main(int argc, char** argv) {
+  CLI::App app{"Vigía — streaming OSINT monitoring of news feeds against rule packs"};
+  app.set_version_flag("--version", std::string("vigia ") + VIGIA_VERSION);
+  app.require_subcommand(1);
+
+  std::filesystem::path run_config;
+  auto* run = app.add_subcommand("run", "Run the pipeline: fetch feeds, score items, deliver alerts");
+  run->add_option("-c,--config", run_config, "Config file (e.g. config/vigia.yaml)")->required();
+
+  ScanOptions scan;
+  auto* scan_cmd = app.add_subcommand("scan", "Score JSONL items offline; print one JSON line per item that matched");
+  // One value per -r, so the positional input is never swallowed as a second rules path.
+  scan_cmd->add_option("-r,--rules", scan.rules, "Rule file or folder (repeat -r for more)")->required()->allow_extra_args(false);
+  scan_cmd->add_option("input", scan.input, "JSONL items file, or - for stdin (default)");
+  scan_cmd->add_flag("--explain", scan.explain, "Print a readable explanation per item instead of JSON");
+
+  auto* rules = app.add_subcommand("rules", "Work on rule packs");
+  rules->require_subcommand(1);
+  std::vector<std::filesystem::path> check_paths;
+  std::string check_format = "text";
+  auto* check = rules->add_subcommand("check", "Validate rule files; errors print as file:line:col");
+  check->add_option("paths", check_paths, "Rule files or folders")->required();
+  check->add_option("--format", check_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  std::vector<std::filesystem::path> test_paths;
+  auto* test = rules->add_subcommand("test", "Run the tests embedded in rule files");
+  test->add_option("paths", test_paths, "Rule files or folders")->required();
+
+  auto* config = app.add_subcommand("config", "Work on the daemon's config");
+  config->require_subcommand(1);
+  std::filesystem::path check_config;
+  auto* config_check = config->add_subcommand("check", "Validate a config and the rules it names (a dry run of `run`)");
+  config_check->add_option("-c,--config", check_config, "Config file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  if (run->parsed()) return run_command(run_config);
+  if (scan_cmd->parsed()) return scan_command(scan);
+  if (check->parsed()) return rules_check_command(check_paths, check_format == "json");
+  if (test->parsed()) return rules_test_command(test_paths);
+  if (config_check->parsed()) return config_check_command(check_config);
+  return 2;
+}
+
+}  // namespace vigia::daemon

@@ -1,0 +1,24 @@
+// The CLI subcommands. Each returns the process exit code: 0 success, 1 runtime failure or
+// failing tests, 2 bad config, rules or usage (STYLE.md §4).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace vigia::daemon {
+
+struct ScanOptions {
+  std::vector<std::filesystem::path> rules;
+  std::string input = "-";  // a file, or "-" for stdin
+  bool explain = false;
+};
+int scan_command(const ScanOptions& options);
+
+int rules_check_command(const std::vector<std::filesystem::path>& paths, bool json);
+int rules_test_command(const std::vector<std::filesystem::path>& paths);
+
+int config_check_command(const std::filesystem::path& config);
+int run_command(const std::filesystem::path& config);
+
+}  // namespace vigia::daemon

@@ -1,0 +1,258 @@
+#include "vigia/daemon/config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "vigia/core/severity.h"
+#include "vigia/core/yaml_doc.h"
+
+namespace vigia::daemon {
+namespace {
+
+const std::vector<std::string> kTopKeys{"log", "http", "state_dir", "bus", "rules", "scorer", "ingest", "shutdown",
+                                        "feeds", "sinks"};
+const std::vector<std::string> kFeedCommon{"name", "type", "interval", "enabled"};
+const std::vector<std::string> kSinkCommon{"name",         "type",    "enabled",    "min_severity",
+                                           "categories",   "max_attempts", "backoff", "max_backoff"};
+
+class ConfigReader {
+ public:
+  ConfigReader(const YamlDoc& doc, const connectors::ConnectorRegistry& connectors, const alerting::SinkRegistry& sinks)
+      : doc_(doc), connectors_(connectors), sinks_(sinks) {}
+
+  void read(DaemonConfig& c) {
+    const YAML::Node& root = doc_.root();
+    if (!doc_.check_keys(root, kTopKeys, "config", "the config file")) return;
+    section(root, "log", {"level"}, [&](const YAML::Node& n) {
+      if (const auto v = n["level"]) {
+        if (auto s = doc_.string_at(v, "config")) {
+          static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+          if (kLevels.count(*s) == 0) {
+            doc_.error(v, "config.bad-value", "log level '" + *s + "' is not one of trace, debug, info, warn, error, critical, off");
+          }
+          c.log_level = *s;
+        }
+      }
+    });
+    section(root, "http", {"listen"}, [&](const YAML::Node& n) {
+      if (const auto v = n["listen"]) {
+        if (auto s = doc_.string_at(v, "config")) c.http_listen = *s;
+        if (!c.http_listen.empty() && c.http_listen.rfind(':') == std::string::npos) {
+          doc_.error(v, "config.bad-value", "http.listen must be host:port, e.g. 127.0.0.1:9464");
+        }
+      }
+    });
+    if (const auto v = root["state_dir"]) {
+      if (auto s = doc_.string_at(v, "config")) c.state_dir = doc_.resolve_path(*s);
+    } else {
+      c.state_dir = doc_.resolve_path("var");
+    }
+    section(root, "bus", {"kind", "capacity"}, [&](const YAML::Node& n) {
+      if (const auto v = n["kind"]) {
+        if (auto s = doc_.string_at(v, "config"); s && *s != "memory") {
+          doc_.error(v, "config.bad-value", "bus kind '" + *s + "' is not available in this build (only 'memory')");
+        }
+      }
+      if (const auto v = n["capacity"]) c.bus_capacity = positive(v, c.bus_capacity);
+    });
+    section(root, "rules", {"paths"}, [&](const YAML::Node& n) {
+      if (const auto v = n["paths"]) {
+        if (auto paths = doc_.strings_at(v, "config")) {
+          for (const auto& p : *paths) c.rule_paths.emplace_back(doc_.resolve_path(p));
+        }
+      }
+    });
+    if (c.rule_paths.empty()) doc_.error(root, "config.missing-key", "the config needs rules.paths (files or folders of rule packs)");
+    section(root, "scorer", {"workers"}, [&](const YAML::Node& n) {
+      if (const auto v = n["workers"]) c.scorer_workers = positive(v, c.scorer_workers);
+    });
+    section(root, "ingest", {"workers"}, [&](const YAML::Node& n) {
+      if (const auto v = n["workers"]) c.ingest_workers = positive(v, c.ingest_workers);
+    });
+    section(root, "shutdown", {"grace"}, [&](const YAML::Node& n) {
+      if (const auto v = n["grace"]) {
+        if (auto d = doc_.duration_at(v, "config")) c.shutdown_grace = *d;
+      }
+    });
+    read_feeds(root["feeds"], c);
+    read_sinks(root["sinks"], c);
+  }
+
+ private:
+  template <typename Fn>
+  void section(const YAML::Node& root, const char* name, const std::vector<std::string>& keys, Fn fn) {
+    const YAML::Node n = root[name];
+    if (!n) return;
+    if (doc_.check_keys(n, keys, "config", std::string("section '") + name + "'")) fn(n);
+  }
+
+  std::size_t positive(const YAML::Node& v, std::size_t fallback) {
+    auto n = doc_.integer_at(v, "config");
+    if (!n) return fallback;
+    if (*n < 1) {
+      doc_.error(v, "config.bad-value", "must be at least 1");
+      return fallback;
+    }
+    return static_cast<std::size_t>(*n);
+  }
+
+  std::optional<std::string> required_name(const YAML::Node& n, const char* what, std::set<std::string>& seen) {
+    const YAML::Node v = n["name"];
+    if (!v) {
+      doc_.error(n, std::string(what) + ".missing-key", std::string("every ") + what + " needs a 'name'");
+      return std::nullopt;
+    }
+    auto name = doc_.string_at(v, what);
+    if (!name) return std::nullopt;
+    if (!seen.insert(*name).second) {
+      doc_.error(v, std::string(what) + ".duplicate-name", std::string(what) + " name '" + *name + "' is used twice");
+      return std::nullopt;
+    }
+    return name;
+  }
+
+  template <typename Registry>
+  const auto* kind_of(const YAML::Node& n, const Registry& registry, const char* what, const std::string& label) {
+    using Kind = std::remove_pointer_t<decltype(registry.find(""))>;
+    const YAML::Node v = n["type"];
+    if (!v) {
+      doc_.error(n, std::string(what) + ".missing-key", label + " needs a 'type'");
+      return static_cast<const Kind*>(nullptr);
+    }
+    auto type = doc_.string_at(v, what);
+    if (!type) return static_cast<const Kind*>(nullptr);
+    const Kind* kind = registry.find(*type);
+    if (!kind) {
+      std::vector<std::string> names;
+      for (const auto& k : registry.kinds()) names.push_back(k.name);
+      std::string msg = "unknown " + std::string(what) + " type '" + *type + "' (types:";
+      for (const auto& k : names) msg += " " + k;
+      msg += ")";
+      doc_.error(v, std::string(what) + ".unknown-type", msg);
+    }
+    return kind;
+  }
+
+  bool enabled(const YAML::Node& n, const char* what) {
+    if (const auto v = n["enabled"]) return doc_.bool_at(v, what).value_or(true);
+    return true;
+  }
+
+  void read_feeds(const YAML::Node& feeds, DaemonConfig& c) {
+    if (!feeds) return;
+    if (!feeds.IsSequence()) {
+      doc_.error(feeds, "feed.type", "'feeds' must be a list");
+      return;
+    }
+    std::set<std::string> names;
+    for (const auto& n : feeds) {
+      if (!n.IsMap()) {
+        doc_.error(n, "feed.type", "each feed must be a mapping");
+        continue;
+      }
+      auto name = required_name(n, "feed", names);
+      const std::string label = "feed '" + name.value_or("?") + "'";
+      const auto* kind = kind_of(n, connectors_, "feed", label);
+      if (!name || !kind) continue;
+      connectors::FeedSpec spec;
+      spec.name = *name;
+      spec.type = kind->name;
+      spec.where = doc_.where(n);
+      if (const auto v = n["interval"]) {
+        if (auto d = doc_.duration_at(v, "feed")) {
+          if (*d < std::chrono::seconds(1)) {
+            doc_.error(v, "feed.bad-value", "interval must be at least 1s");
+          } else {
+            spec.interval = *d;
+          }
+        }
+      }
+      auto settings = validate_config(doc_, n, kind->schema, kFeedCommon, "feed", label);
+      if (!settings) continue;
+      spec.settings = std::move(*settings);
+      if (enabled(n, "feed")) c.feeds.push_back(std::move(spec));
+    }
+  }
+
+  void read_sinks(const YAML::Node& sinks, DaemonConfig& c) {
+    if (!sinks) {
+      doc_.error(doc_.root(), "config.missing-key", "the config needs at least one sink under 'sinks'");
+      return;
+    }
+    if (!sinks.IsSequence()) {
+      doc_.error(sinks, "sink.type", "'sinks' must be a list");
+      return;
+    }
+    std::set<std::string> names;
+    for (const auto& n : sinks) {
+      if (!n.IsMap()) {
+        doc_.error(n, "sink.type", "each sink must be a mapping");
+        continue;
+      }
+      auto name = required_name(n, "sink", names);
+      const std::string label = "sink '" + name.value_or("?") + "'";
+      const auto* kind = kind_of(n, sinks_, "sink", label);
+      if (!name || !kind) continue;
+      alerting::SinkSpec spec;
+      spec.name = *name;
+      spec.type = kind->name;
+      spec.where = doc_.where(n);
+      if (const auto v = n["min_severity"]) {
+        if (auto s = doc_.string_at(v, "sink")) {
+          if (!severity_rank(*s)) {
+            doc_.error(v, "sink.bad-value", "min_severity '" + *s + "' is not one of info, low, medium, high, critical");
+          }
+          spec.min_severity = *s;
+        }
+      }
+      if (const auto v = n["categories"]) {
+        if (auto s = doc_.strings_at(v, "sink")) spec.categories = *s;
+      }
+      if (const auto v = n["max_attempts"]) spec.retry.max_attempts = static_cast<int>(positive(v, 5));
+      if (const auto v = n["backoff"]) {
+        if (auto d = doc_.duration_at(v, "sink")) spec.retry.initial_backoff = *d;
+      }
+      if (const auto v = n["max_backoff"]) {
+        if (auto d = doc_.duration_at(v, "sink")) spec.retry.max_backoff = *d;
+      }
+      auto settings = validate_config(doc_, n, kind->schema, kSinkCommon, "sink", label);
+      if (!settings) continue;
+      spec.settings = std::move(*settings);
+      if (enabled(n, "sink")) c.sinks.push_back(std::move(spec));
+    }
+  }
+
+  const YamlDoc& doc_;
+  const connectors::ConnectorRegistry& connectors_;
+  const alerting::SinkRegistry& sinks_;
+};
+
+}  // namespace
+
+ConfigLoad load_config_text(const std::string& file, const std::string& text,
+                            const connectors::ConnectorRegistry& connectors, const alerting::SinkRegistry& sinks) {
+  ConfigLoad result;
+  YamlDoc doc(file, text, result.diagnostics);
+  if (!doc.ok()) return result;
+  DaemonConfig c;
+  c.file = file;
+  ConfigReader(doc, connectors, sinks).read(c);
+  if (!result.diagnostics.has_errors()) result.config = std::move(c);
+  return result;
+}
+
+ConfigLoad load_config(const std::filesystem::path& file, const connectors::ConnectorRegistry& connectors,
+                       const alerting::SinkRegistry& sinks) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    ConfigLoad result;
+    result.diagnostics.error("io.read", "cannot read the config file", {file.string(), 0, 0});
+    return result;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return load_config_text(file.string(), buf.str(), connectors, sinks);
+}
+
+}  // namespace vigia::daemon

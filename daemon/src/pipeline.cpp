@@ -1,0 +1,173 @@
+#include "pipeline.h"
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "vigia/alerting/alert_stage.h"
+#include "vigia/connectors/ingest_stage.h"
+#include "vigia/core/clock.h"
+#include "vigia/core/http_client.h"
+#include "vigia/core/log.h"
+#include "vigia/core/memory_bus.h"
+#include "vigia/daemon/admin_server.h"
+#include "vigia/rules/loader.h"
+#include "vigia/rules/score_stage.h"
+
+namespace vigia::daemon {
+
+using namespace std::chrono_literals;
+
+Registries::Registries() {
+  connectors::register_builtin_connectors(connectors);
+  alerting::register_builtin_sinks(sinks);
+}
+
+std::optional<Prepared> prepare(const std::filesystem::path& config_file, const Registries& registries) {
+  auto loaded = load_config(config_file, registries.connectors, registries.sinks);
+  std::fputs(loaded.diagnostics.to_text().c_str(), stderr);
+  if (!loaded.config) {
+    std::fprintf(stderr, "vigia: %s has %zu error(s)\n", config_file.c_str(), loaded.diagnostics.error_count());
+    return std::nullopt;
+  }
+  auto rules = rules::load_rule_set(loaded.config->rule_paths);
+  std::fputs(rules.diagnostics.to_text().c_str(), stderr);
+  if (!rules.rules) {
+    std::fprintf(stderr, "vigia: rules could not be loaded (%zu error(s))\n", rules.diagnostics.error_count());
+    return std::nullopt;
+  }
+  Prepared p{std::move(*loaded.config), std::move(rules.rules), {}, {}};
+
+  // Components check what a schema cannot (a URL's scheme, a file format) when they are built;
+  // they throw std::invalid_argument, reported here at the component's place in the config.
+  const ClockPtr clock = system_clock();
+  const HttpClientPtr http = make_curl_http_client();
+  Diagnostics diags;
+  const connectors::ConnectorServices feed_services{http, clock};
+  for (const auto& spec : p.config.feeds) {
+    try {
+      p.feeds.emplace_back(spec, registries.connectors.find(spec.type)->create(spec, feed_services));
+    } catch (const std::invalid_argument& e) {
+      diags.error("feed.invalid", e.what(), spec.where);
+    }
+  }
+  const alerting::SinkServices sink_services{http, clock, &std::cout};
+  for (const auto& spec : p.config.sinks) {
+    try {
+      p.sinks.emplace_back(spec, registries.sinks.find(spec.type)->create(spec, sink_services));
+    } catch (const std::invalid_argument& e) {
+      diags.error("sink.invalid", e.what(), spec.where);
+    }
+  }
+  if (diags.has_errors()) {
+    std::fputs(diags.to_text().c_str(), stderr);
+    std::fprintf(stderr, "vigia: %s has %zu error(s)\n", config_file.c_str(), diags.error_count());
+    return std::nullopt;
+  }
+  return p;
+}
+
+struct Pipeline::Impl {
+  explicit Impl(Prepared p)
+      : prepared(std::move(p)),
+        metrics(std::make_shared<prometheus::Registry>()),
+        bus(prepared.config.bus_capacity),
+        admin(*metrics, [this] { refresh_gauges(); }) {
+    const DaemonConfig& c = prepared.config;
+
+    gauge_family(*metrics, "vigia_build_info", "Build of the running daemon (value 1)")
+        .Add({{"version", VIGIA_VERSION}})
+        .Set(1);
+    depth = &gauge_family(*metrics, "vigia_bus_queue_depth", "Records waiting on the in-process bus, by topic");
+
+    const ClockPtr clock = system_clock();
+    // Options are set field by field: each stage's options grow, and defaults must keep applying.
+    alerting::AlertStageOptions alert_options;
+    alert_options.dead_letter_path = c.state_dir / "dead-letters.jsonl";
+    alert_options.shutdown_grace = c.shutdown_grace;
+    alert = std::make_unique<alerting::AlertStage>(std::move(prepared.sinks), bus, *metrics, clock, alert_options);
+    rules::ScoreStageOptions score_options;
+    score_options.workers = c.scorer_workers;
+    score = std::make_unique<rules::ScoreStage>(prepared.rules, bus, *metrics, score_options);
+    connectors::IngestOptions ingest_options;
+    ingest_options.workers = c.ingest_workers;
+    ingest = std::make_unique<connectors::IngestStage>(std::move(prepared.feeds), bus, *metrics, clock, ingest_options);
+  }
+
+  void refresh_gauges() {
+    for (auto topic : {topics::kItems, topics::kHits}) {
+      depth->Add({{"topic", std::string(topic)}}).Set(static_cast<double>(bus.depth(topic)));
+    }
+  }
+
+  // Waits for `topic` to be fully committed, checking `force` so a second signal cuts it short.
+  bool drain(std::string_view topic, std::chrono::steady_clock::time_point deadline, const std::atomic<bool>& force) {
+    while (!force.load() && std::chrono::steady_clock::now() < deadline) {
+      if (bus.wait_committed(topic, 100ms)) return true;
+    }
+    return bus.pending(topic) == 0;
+  }
+
+  Prepared prepared;
+  MetricsRegistryPtr metrics;
+  MemoryBus bus;
+  AdminServer admin;
+  prometheus::Family<prometheus::Gauge>* depth = nullptr;
+  std::unique_ptr<alerting::AlertStage> alert;
+  std::unique_ptr<rules::ScoreStage> score;
+  std::unique_ptr<connectors::IngestStage> ingest;
+  bool started = false;
+};
+
+Pipeline::Pipeline(Prepared prepared) : impl_(std::make_unique<Impl>(std::move(prepared))) {}
+
+Pipeline::~Pipeline() = default;
+
+int Pipeline::admin_port() const { return impl_->admin.port(); }
+
+Status Pipeline::start() {
+  const DaemonConfig& c = impl_->prepared.config;
+  auto log = log::get("daemon");
+  if (!c.http_listen.empty()) {
+    if (auto s = impl_->admin.start(c.http_listen); !s.ok()) return s;
+    log->info("serving /metrics, /healthz and /readyz on {} (port {})", c.http_listen, impl_->admin.port());
+  }
+  impl_->alert->start();
+  impl_->score->start();
+  impl_->ingest->start();
+  impl_->started = true;
+  impl_->admin.set_ready(true);
+  log->info("running: {} feeds, {} rules (version {}), {} sinks", c.feeds.size(), impl_->prepared.rules->enabled_rule_count(),
+            impl_->prepared.rules->version(), c.sinks.size());
+  return ok_status();
+}
+
+void Pipeline::shutdown(const std::atomic<bool>& force) {
+  if (!impl_->started) return;
+  impl_->started = false;
+  auto log = log::get("daemon");
+  impl_->admin.set_ready(false);
+  const auto deadline = std::chrono::steady_clock::now() + impl_->prepared.config.shutdown_grace;
+
+  // Stop taking new items; what the connectors already wrote is on the bus.
+  impl_->ingest->stop();
+  impl_->bus.close_topic(topics::kItems);
+  if (!impl_->drain(topics::kItems, deadline, force)) impl_->score->abort();
+  impl_->score->join();
+  const std::size_t unscored = impl_->bus.pending(topics::kItems);
+
+  // The alert stage delivers or dead-letters everything still pending within its own grace.
+  impl_->bus.close_topic(topics::kHits);
+  impl_->alert->drain_and_stop();
+  const std::size_t undelivered = impl_->bus.pending(topics::kHits);
+
+  if (unscored || undelivered) {
+    log->warn("stopped with {} item(s) not scored and {} hit(s) not alerted: the grace period ({} ms) ran out",
+              unscored, undelivered, impl_->prepared.config.shutdown_grace.count());
+  } else {
+    log->info("stopped cleanly: every accepted item was scored and every alert delivered or dead-lettered");
+  }
+  impl_->admin.stop();
+}
+
+}  // namespace vigia::daemon

@@ -1,0 +1,128 @@
+// The CLI as an operator sees it: exit codes, what goes to stdout and stderr.
+#include <catch2/catch.hpp>
+
+#include "support/process.h"
+#include "support/test_paths.h"
+
+using namespace vigia::test;
+
+namespace {
+
+const char* kRules = R"(lists:
+  cartels:
+    CJNG: [Cártel Jalisco Nueva Generación]
+rules:
+  - id: fake-vaccines
+    title: Fake vaccines
+    category: fake_vaccine_site
+    severity: high
+    patterns:
+      - id: fake
+        terms: [vacunas falsas, fake vaccines]
+        weight: 2
+      - id: cartel
+        list: cartels
+    threshold: 2
+    tests:
+      match: [Venden vacunas falsas]
+      no_match: [Campaña de vacunación]
+)";
+
+}  // namespace
+
+TEST_CASE("vigia scan prints one JSON line per matching item with rule, category, severity, score and terms", "[daemon][cli]") {
+  TempDir dir;
+  write_file(dir / "r.yaml", kRules);
+  const std::string input =
+      R"({"id":"a1","title":"Venden VACUNAS FALSAS en Puebla","summary":"El CJNG estaría detrás","extra":1})" "\n"
+      R"({"id":"b2","title":"Festival de cine"})" "\n"
+      "\n"
+      R"({"title":"Fake vaccines seized in Texas"})" "\n";
+  auto r = run_process({vigia_binary(), "scan", "--rules", (dir / "r.yaml").string(), "-"}, input);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        R"({"id":"a1","line":1,"matches":[{"rule":"fake-vaccines","title":"Fake vaccines","category":"fake_vaccine_site","severity":"high","score":5,"terms":[{"pattern":"fake","field":"title","start":7,"end":21,"snippet":"Venden [[VACUNAS FALSAS]] en Puebla"},{"pattern":"cartel:CJNG","field":"summary","start":3,"end":7,"snippet":"El [[CJNG]] estaría detrás"}]}],"entities":{"cartels":["CJNG"]}})" "\n"
+        R"({"id":null,"line":4,"matches":[{"rule":"fake-vaccines","title":"Fake vaccines","category":"fake_vaccine_site","severity":"high","score":4,"terms":[{"pattern":"fake","field":"title","start":0,"end":13,"snippet":"[[Fake vaccines]] seized in Texas"}]}],"entities":{}})" "\n");
+}
+
+TEST_CASE("vigia scan reads a file argument and reports bad lines by file and line", "[daemon][cli]") {
+  TempDir dir;
+  write_file(dir / "r.yaml", kRules);
+  write_file(dir / "items.jsonl", "{\"id\":\"ok\",\"title\":\"vacunas falsas\"}\n{broken\n{\"title\": 7}\n");
+  auto r = run_process({vigia_binary(), "scan", "-r", (dir / "r.yaml").string(), (dir / "items.jsonl").string()});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::StartsWith(R"({"id":"ok","line":1,)"));
+  CHECK_THAT(r.err, Catch::Contains((dir / "items.jsonl").string() + ":2: error[item.json]"));
+  CHECK_THAT(r.err, Catch::Contains((dir / "items.jsonl").string() + ":3: error[item.schema]: item.title must be a string"));
+}
+
+TEST_CASE("vigia scan fails clearly on unreadable rules or input", "[daemon][cli]") {
+  TempDir dir;
+  write_file(dir / "r.yaml", kRules);
+  auto no_input = run_process({vigia_binary(), "scan", "-r", (dir / "r.yaml").string(), (dir / "missing.jsonl").string()});
+  CHECK(no_input.exit_code == 1);
+  CHECK_THAT(no_input.err, Catch::Contains("cannot read " + (dir / "missing.jsonl").string()));
+
+  write_file(dir / "bad.yaml", "rules:\n  - id: x\n    title: [\n");
+  auto bad_rules = run_process({vigia_binary(), "scan", "-r", (dir / "bad.yaml").string()}, "{\"title\":\"x\"}\n");
+  CHECK(bad_rules.exit_code == 2);
+  CHECK_THAT(bad_rules.err, Catch::Contains((dir / "bad.yaml").string() + ":"));
+  CHECK_THAT(bad_rules.err, Catch::Contains("error[yaml.syntax]"));
+  CHECK(bad_rules.out.empty());
+}
+
+TEST_CASE("vigia rules check prints file:line:col errors and exits non-zero", "[daemon][cli]") {
+  TempDir dir;
+  write_file(dir / "r.yaml", "rules:\n  - id: x\n    title: T\n    category: c\n    severity: high\n    treshold: 2\n"
+                             "    patterns:\n      - id: p\n        terms: [a]\n");
+  auto r = run_process({vigia_binary(), "rules", "check", (dir / "r.yaml").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.out, Catch::Contains((dir / "r.yaml").string() +
+                                    ":6:5: error[rule.unknown-key]: unknown key 'treshold' in rule 'x' (did you mean 'threshold'?)"));
+  CHECK_THAT(r.out, Catch::Contains("    treshold: 2\n      ^"));
+
+  auto json = run_process({vigia_binary(), "rules", "check", "--format", "json", (dir / "r.yaml").string()});
+  CHECK(json.exit_code == 2);
+  CHECK_THAT(json.out, Catch::Contains(R"("line":6,"column":5,"severity":"error","code":"rule.unknown-key")"));
+}
+
+TEST_CASE("vigia rules check and test accept a good pack", "[daemon][cli]") {
+  TempDir dir;
+  write_file(dir / "packs" / "r.yaml", kRules);
+  auto check = run_process({vigia_binary(), "rules", "check", (dir / "packs").string()});
+  CHECK(check.exit_code == 0);
+  CHECK_THAT(check.out, Catch::StartsWith("OK: 1 rules (1 enabled), 1 lists"));
+  auto test = run_process({vigia_binary(), "rules", "test", (dir / "packs").string()});
+  CHECK(test.exit_code == 0);
+  CHECK_THAT(test.out, Catch::Contains("2 passed, 0 failed"));
+}
+
+TEST_CASE("vigia rules test fails with an explanation when a sample misbehaves", "[daemon][cli]") {
+  TempDir dir;
+  std::string rules = kRules;
+  const std::string harmless = "[Campaña de vacunación]";
+  rules.replace(rules.find(harmless), harmless.size(), "[Detectan vacunas falsas]");
+  write_file(dir / "r.yaml", rules);
+  auto test = run_process({vigia_binary(), "rules", "test", (dir / "r.yaml").string()});
+  CHECK(test.exit_code == 1);
+  CHECK_THAT(test.out, Catch::Contains(":18: FAIL expected rule 'fake-vaccines' not to match but it did"));
+  CHECK_THAT(test.out, Catch::Contains("1 passed, 1 failed"));
+}
+
+TEST_CASE("vigia without a subcommand or with a bad option exits 2 with usage", "[daemon][cli]") {
+  auto none = run_process({vigia_binary()});
+  CHECK(none.exit_code == 2);
+  auto bad = run_process({vigia_binary(), "scan", "--no-such-flag"});
+  CHECK(bad.exit_code == 2);
+  auto version = run_process({vigia_binary(), "--version"});
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.out, Catch::StartsWith("vigia "));
+}
+
+TEST_CASE("vigia config check validates the shipped default config and its packs", "[daemon][cli]") {
+  auto r = run_process({vigia_binary(), "config", "check", "--config", (source_dir() / "config" / "vigia.yaml").string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("OK: "));
+}

@@ -1,0 +1,108 @@
+#include <catch2/catch.hpp>
+
+#include "vigia/alerting/sink.h"
+#include "vigia/connectors/connector.h"
+#include "vigia/daemon/config.h"
+
+using namespace vigia;
+using namespace vigia::daemon;
+
+namespace {
+
+struct Registries {
+  connectors::ConnectorRegistry connectors;
+  alerting::SinkRegistry sinks;
+  Registries() {
+    connectors::register_builtin_connectors(connectors);
+    alerting::register_builtin_sinks(sinks);
+  }
+};
+
+ConfigLoad load(const std::string& text) {
+  static const Registries r;
+  return load_config_text("/etc/vigia/vigia.yaml", text, r.connectors, r.sinks);
+}
+
+}  // namespace
+
+TEST_CASE("a full config loads into typed settings with paths relative to the config file", "[daemon][config]") {
+  auto c = load(R"(
+log: {level: debug}
+http: {listen: "127.0.0.1:0"}
+state_dir: state
+bus: {kind: memory, capacity: 64}
+rules: {paths: [packs, /opt/extra.yaml]}
+scorer: {workers: 3}
+shutdown: {grace: 5s}
+feeds:
+  - name: samples
+    type: file
+    path: samples
+    interval: 30s
+  - name: off
+    type: file
+    path: x
+    enabled: false
+sinks:
+  - name: console
+    type: console
+    min_severity: medium
+    categories: [fake_vaccine_site]
+    max_attempts: 3
+    backoff: 200ms
+)");
+  INFO(c.diagnostics.to_text());
+  REQUIRE(c.config);
+  const DaemonConfig& d = *c.config;
+  CHECK(d.log_level == "debug");
+  CHECK(d.http_listen == "127.0.0.1:0");
+  CHECK(d.state_dir == "/etc/vigia/state");
+  CHECK(d.bus_capacity == 64);
+  CHECK(d.rule_paths == std::vector<std::filesystem::path>{"/etc/vigia/packs", "/opt/extra.yaml"});
+  CHECK(d.scorer_workers == 3);
+  CHECK(d.shutdown_grace == std::chrono::seconds(5));
+  REQUIRE(d.feeds.size() == 1);
+  CHECK(d.feeds[0].name == "samples");
+  CHECK(d.feeds[0].interval == std::chrono::seconds(30));
+  CHECK(d.feeds[0].settings.string("path") == "/etc/vigia/samples");
+  REQUIRE(d.sinks.size() == 1);
+  CHECK(d.sinks[0].min_severity == "medium");
+  CHECK(d.sinks[0].categories == std::vector<std::string>{"fake_vaccine_site"});
+  CHECK(d.sinks[0].retry.max_attempts == 3);
+  CHECK(d.sinks[0].retry.initial_backoff == std::chrono::milliseconds(200));
+}
+
+TEST_CASE("config errors name file, line and column, with suggestions", "[daemon][config]") {
+  auto c = load(R"(rules: {paths: [packs]}
+feeds:
+  - name: a
+    type: rss
+    url: http://x
+  - name: b
+    type: http
+    urll: http://x
+sinks:
+  - name: out
+    type: console
+    min_severity: urgent
+  - name: out
+    type: console
+)");
+  CHECK_FALSE(c.config);
+  const std::string text = c.diagnostics.to_text();
+  CHECK_THAT(text, Catch::Contains("/etc/vigia/vigia.yaml:4:11: error[feed.unknown-type]: unknown feed type 'rss' (types:"));
+  CHECK_THAT(text, Catch::Contains("/etc/vigia/vigia.yaml:8:5: error[feed.unknown-key]: unknown key 'urll' in feed 'b' (did you mean 'url'?)"));
+  CHECK_THAT(text, Catch::Contains("error[feed.missing-key]: feed 'b' needs key 'url'"));
+  CHECK_THAT(text, Catch::Contains("/etc/vigia/vigia.yaml:12:19: error[sink.bad-value]: min_severity 'urgent'"));
+  CHECK_THAT(text, Catch::Contains("/etc/vigia/vigia.yaml:13:11: error[sink.duplicate-name]"));
+}
+
+TEST_CASE("config refuses what this build cannot do instead of ignoring it", "[daemon][config]") {
+  auto c = load("bus: {kind: kafka}\nrules: {paths: [p]}\nsinks: [{name: c, type: console}]\n");
+  CHECK_FALSE(c.config);
+  CHECK_THAT(c.diagnostics.to_text(), Catch::Contains("bus kind 'kafka' is not available in this build"));
+
+  auto typo = load("rulez: {paths: [p]}\nsinks: [{name: c, type: console}]\n");
+  CHECK_FALSE(typo.config);
+  CHECK_THAT(typo.diagnostics.to_text(), Catch::Contains("unknown key 'rulez' in the config file (did you mean 'rules'?)"));
+}
