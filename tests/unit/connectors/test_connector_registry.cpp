@@ -50,10 +50,10 @@ TEST_CASE("feed settings validate against a kind's schema with positions", "[con
   CHECK(file->string("path") == "/etc/vigia/feeds/demo");  // relative to the config file
 }
 
-TEST_CASE("adding a kind under an existing name replaces it", "[connectors][registry]") {
+TEST_CASE("registering a connector kind name twice is refused", "[connectors][registry]") {
   ConnectorRegistry registry;
   register_builtin_connectors(registry);
-  registry.add(ConnectorKind{"file", "replacement", {}, nullptr});
+  CHECK_THROWS_AS(registry.add(ConnectorKind{"file", "another", {}, nullptr}), std::invalid_argument);
   CHECK(registry.kinds().size() == 2);
-  CHECK(registry.find("file")->description == "replacement");
+  CHECK(registry.find("file")->description != "another");
 }

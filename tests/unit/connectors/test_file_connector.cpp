@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "connector_test_util.h"
+
 #include <filesystem>
 #include <memory>
 
@@ -12,19 +14,10 @@
 
 using namespace vigia;
 using namespace vigia::connectors;
+using vigia::test::CollectingWriter;
+using vigia::test::kNow;
 
 namespace {
-
-const Timestamp kNow = *parse_rfc3339("2024-05-20T12:00:00Z");
-
-class CollectingWriter final : public ItemWriter {
- public:
-  Status write(Item item) override {
-    items.push_back(std::move(item));
-    return ok_status();
-  }
-  std::vector<Item> items;
-};
 
 ConnectorPtr file_connector(const std::filesystem::path& path, const std::string& format = "auto") {
   ConnectorRegistry registry;

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "connector_test_util.h"
+
 #include <memory>
 
 #include "sample_feeds.h"
@@ -8,23 +10,14 @@
 
 using namespace vigia;
 using namespace vigia::connectors;
+using vigia::test::CollectingWriter;
+using vigia::test::kNow;
 using namespace std::chrono_literals;
 using vigia::test::CannedResponse;
 using vigia::test::LoopbackServer;
 using vigia::test::ReceivedRequest;
 
 namespace {
-
-const Timestamp kNow = *parse_rfc3339("2024-05-20T12:00:00Z");
-
-class CollectingWriter final : public ItemWriter {
- public:
-  Status write(Item item) override {
-    items.push_back(std::move(item));
-    return ok_status();
-  }
-  std::vector<Item> items;
-};
 
 struct Fixture {
   LoopbackServer server;

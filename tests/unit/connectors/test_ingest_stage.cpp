@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "connector_test_util.h"
+
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -15,12 +17,12 @@
 
 using namespace vigia;
 using namespace vigia::connectors;
+using vigia::test::CollectingWriter;
+using vigia::test::kNow;
 using namespace std::chrono_literals;
 using vigia::test::LoopbackServer;
 
 namespace {
-
-const Timestamp kNow = *parse_rfc3339("2024-05-20T12:00:00Z");
 
 // Counts events and lets a test wait (bounded) for a number of them.
 class Counter {

@@ -15,6 +15,7 @@
 #include "vigia/core/config_schema.h"
 #include "vigia/core/diagnostics.h"
 #include "vigia/core/http_client.h"
+#include "vigia/core/kind_registry.h"
 #include "vigia/core/model.h"
 
 namespace vigia::alerting {
@@ -69,16 +70,7 @@ struct SinkKind {
   SinkPtr (*create)(const SinkSpec& spec, const SinkServices& services);
 };
 
-class SinkRegistry {
- public:
-  // Throws std::invalid_argument when a kind of that name is already registered.
-  void add(SinkKind kind);
-  const SinkKind* find(std::string_view name) const;
-  const std::vector<SinkKind>& kinds() const { return kinds_; }
-
- private:
-  std::vector<SinkKind> kinds_;
-};
+using SinkRegistry = KindRegistry<SinkKind>;
 
 // Adds "webhook", "console" and "file". Called from daemon/.
 void register_builtin_sinks(SinkRegistry& registry);

@@ -18,6 +18,7 @@
 #include "vigia/core/config_schema.h"
 #include "vigia/core/diagnostics.h"
 #include "vigia/core/http_client.h"
+#include "vigia/core/kind_registry.h"
 #include "vigia/core/model.h"
 #include "vigia/core/result.h"
 
@@ -77,16 +78,8 @@ struct ConnectorKind {
 };
 
 // The connector kinds the daemon knows, by name. Filled once at start-up, then read-only (reads
-// are then safe from any thread). Adding a name again replaces the earlier kind.
-class ConnectorRegistry {
- public:
-  void add(ConnectorKind kind);
-  const ConnectorKind* find(std::string_view name) const;
-  const std::vector<ConnectorKind>& kinds() const { return kinds_; }
-
- private:
-  std::vector<ConnectorKind> kinds_;
-};
+// are then safe from any thread). Adding a name twice throws std::invalid_argument.
+using ConnectorRegistry = KindRegistry<ConnectorKind>;
 
 // Adds "http" and "file". Called from daemon/; there is no static self-registration.
 void register_builtin_connectors(ConnectorRegistry& registry);
