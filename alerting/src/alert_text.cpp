@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <set>
 #include <string_view>
 #include <vector>
 
@@ -72,6 +71,29 @@ std::string format_when(Timestamp t) {
   return rfc.substr(0, 10) + " " + rfc.substr(11, 5) + " UTC";
 }
 
+// `text` with every term's span wrapped in [[ ]]; overlapping spans merge. Offsets come from the
+// scorer; any that do not fit the text (a mismatched alert) leave it unmarked rather than cut.
+std::string highlight(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>> spans) {
+  std::sort(spans.begin(), spans.end());
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < spans.size();) {
+    auto [start, end] = spans[i];
+    for (++i; i < spans.size() && spans[i].first <= end; ++i) end = std::max(end, spans[i].second);
+    if (start < at || end > text.size() || start >= end) return std::string(text);
+    out.append(text.substr(at, start - at));
+    out += "[[";
+    out.append(text.substr(start, end - start));
+    out += "]]";
+    at = end;
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
+// Passages of a field closer than this are likely shown by one snippet already.
+constexpr std::size_t kSnippetSpacing = 80;
+
 }  // namespace
 
 std::string render_alert_text(const Alert& alert) {
@@ -86,7 +108,13 @@ std::string render_alert_text(const Alert& alert) {
   if (!alert.title.empty()) out += " — " + one_line(alert.title);
   out += '\n';
 
-  out += "  " + one_line(alert.item.title.empty() ? "(untitled)" : alert.item.title) + '\n';
+  // The headline once, with every term that matched in it marked: the quickest "why".
+  std::vector<std::pair<std::size_t, std::size_t>> title_spans;
+  for (const auto& term : alert.snippets) {
+    if (term.field == "title") title_spans.emplace_back(term.start, term.end);
+  }
+  const std::string title = alert.item.title.empty() ? "(untitled)" : highlight(alert.item.title, title_spans);
+  out += "  " + one_line(title) + '\n';
 
   out += "  " + one_line(alert.item.source.empty() ? "unknown source" : alert.item.source);
   out += dot;
@@ -99,12 +127,19 @@ std::string render_alert_text(const Alert& alert) {
   }
   out += '\n';
 
-  // Several patterns often land on the same passage; show each passage once.
-  std::set<std::string> seen;
+  // Matches in the other fields, one snippet per distinct passage: several patterns often land
+  // in the same sentence, and one line shows them all.
   std::vector<std::string> lines;
+  std::vector<std::pair<std::string, std::size_t>> shown;  // field, start
   for (const auto& term : alert.snippets) {
+    if (term.field == "title") continue;
+    const bool near_shown = std::any_of(shown.begin(), shown.end(), [&](const auto& s) {
+      return s.first == term.field && (term.start > s.second ? term.start - s.second : s.second - term.start) < kSnippetSpacing;
+    });
+    if (near_shown) continue;
     std::string text = one_line(term.snippet);
-    if (text.empty() || !seen.insert(text).second) continue;
+    if (text.empty()) continue;
+    shown.emplace_back(term.field, term.start);
     lines.push_back("  > " + (term.field.empty() ? std::string() : one_line(term.field) + ": ") + text);
   }
   for (std::size_t i = 0; i < lines.size() && i < kMaxSnippetsShown; ++i) {

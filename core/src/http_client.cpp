@@ -96,8 +96,9 @@ Error classify(CURLcode code, const Transfer& t, const std::string& url, const c
   if (t.too_large) {
     return make_error("too_large", "body exceeds " + std::to_string(t.request->max_body_bytes) + " bytes" + where);
   }
-  std::string msg = std::string(curl_easy_strerror(code));
-  if (detail && *detail) msg += std::string(": ") + detail;
+  // libcurl's error buffer says more than curl_easy_strerror (which host, which step) and
+  // repeats its gist, so use one or the other, not both.
+  std::string msg = detail && *detail ? std::string(detail) : std::string(curl_easy_strerror(code));
   msg += where;
   // libcurl's own detail text may quote the URL; never let a token through that way.
   if (const auto pos = msg.find(url); !url.empty() && pos != std::string::npos) msg.replace(pos, url.size(), redact_url(url));

@@ -31,10 +31,8 @@ TEST_CASE("console sink prints a compact block with severity, rule, article, sni
 
   const std::string expected =
       "[HIGH] cartels · score 8.5 · cjng-activity — Actividad del Cártel Jalisco Nueva Generación\n"
-      "  Detienen a presuntos integrantes del CJNG en Salamanca\n"
+      "  [[Detienen]] a presuntos integrantes del [[CJNG]] en Salamanca\n"
       "  El Universal · published 2024-05-03 12:00 UTC\n"
-      "  > title: Detienen a presuntos integrantes del [[CJNG]] en Salamanca\n"
-      "  > title: [[Detienen]] a presuntos integrantes del CJNG en Salamanca\n"
       "  entities: cartels: CJNG · places_mx: Guanajuato, Salamanca\n"
       "  link: https://www.eluniversal.com.mx/estados/detienen-cjng-salamanca/\n"
       "\n";
@@ -44,12 +42,12 @@ TEST_CASE("console sink prints a compact block with severity, rule, article, sni
 
 TEST_CASE("console blocks stay between five and eight lines whatever the alert holds", "[alerting][console]") {
   Alert busy = sample_alert();
-  for (int i = 0; i < 6; ++i) {
-    busy.snippets.push_back({"p" + std::to_string(i), "content", 0, 1, "passage [[" + std::to_string(i) + "]]"});
+  for (std::size_t i = 0; i < 6; ++i) {
+    busy.snippets.push_back({"p" + std::to_string(i), "content", i * 200, i * 200 + 1, "passage [[" + std::to_string(i) + "]]"});
   }
   const auto busy_lines = lines_of(render_alert_text(busy));
   CHECK(busy_lines.size() == 8 + 1);  // 8 lines and the separator
-  CHECK(busy_lines[5].find("(+5 more)") != std::string::npos);
+  CHECK(busy_lines[5].find("(+3 more)") != std::string::npos);
 
   Alert bare = sample_alert();
   bare.snippets.clear();
@@ -85,4 +83,21 @@ TEST_CASE("console rendering keeps accents intact when it shortens a long title"
   CHECK(shown.size() < 320);
   CHECK(shown.substr(shown.size() - 3) == "…");
   CHECK(shown.substr(shown.size() - 5, 2) == "é");  // the cut fell between characters
+}
+
+TEST_CASE("console shows one snippet per passage, not one per matched term", "[alerting][console]") {
+  Alert a = sample_alert();
+  a.snippets.push_back({"aid", "summary", 10, 19, "Reparten [[despensas]] con el logo del CJNG"});
+  a.snippets.push_back({"logo", "summary", 20, 32, "Reparten despensas [[con el logo]] del CJNG"});
+  a.snippets.push_back({"place", "summary", 400, 407, "…más tarde en [[Jalisco]]"});
+  const std::string text = render_alert_text(a);
+  CHECK(text.find("  > summary: Reparten [[despensas]] con el logo del CJNG\n") != std::string::npos);
+  CHECK(text.find("[[con el logo]]") == std::string::npos);  // the same passage, already on screen
+  CHECK(text.find("  > summary: …más tarde en [[Jalisco]]\n") != std::string::npos);
+}
+
+TEST_CASE("console leaves a title unmarked rather than cut when offsets do not fit it", "[alerting][console]") {
+  Alert a = sample_alert();
+  a.snippets = {{"x", "title", 40, 400, "x"}};
+  CHECK(render_alert_text(a).find("  Detienen a presuntos integrantes del CJNG en Salamanca\n") != std::string::npos);
 }
