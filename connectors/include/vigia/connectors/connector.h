@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vigia/connectors/feed_state.h"
 #include "vigia/core/clock.h"
 #include "vigia/core/config_schema.h"
 #include "vigia/core/diagnostics.h"
@@ -45,6 +46,7 @@ struct PollReport {
   bool not_modified = false;  // the source said nothing changed (HTTP 304)
   std::optional<std::chrono::milliseconds> retry_after;  // the source asked us to wait
   std::size_t skipped = 0;    // source records dropped as unreadable (e.g. a bad JSONL line); each is logged
+  std::size_t bytes = 0;      // bytes read from the source (decompressed), for metrics
 };
 
 // Called from one thread at a time (the scheduler never polls a feed twice concurrently).
@@ -65,6 +67,7 @@ using ConnectorPtr = std::unique_ptr<Connector>;
 struct ConnectorServices {
   HttpClientPtr http;
   ClockPtr clock;
+  FeedStatePtr state;  // validators and cursors that outlive a poll; null: kept in memory only
 };
 
 // `create` never fails and never returns null: settings were validated against `schema`, and a

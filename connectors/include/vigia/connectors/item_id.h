@@ -1,9 +1,12 @@
 // The id contract of Item (model.h): stable across polls, restarts, machines and releases, so
-// dedup and downstream story grouping can rely on it.
-//   - an item with a link:   stable_id(canonical_url(link))   (the same story from two feeds
-//                                                             shares one id)
-//   - else with a GUID:      stable_id(source + "\n" + guid)
-//   - else:                  stable_id(source + "\n" + title + "\n" + summary)
+// dedup and downstream story grouping can rely on it. In order:
+//   - a GUID that is an http(s) URL:  stable_id(canonical_url(guid))
+//   - another GUID (an opaque id):    stable_id(source + "\n" + guid) — GUIDs are only unique
+//                                     within their feed
+//   - else a link:                    stable_id(canonical_url(link))
+//   - else:                           stable_id(source + "\n" + title + "\n" + summary)
+// A GUID wins over the link because publishers keep it when they edit a story's URL (slug
+// fixes, tracking parameters), so an edited item keeps its id and is not emitted again.
 // Thread-safety: pure function.
 #pragma once
 
