@@ -19,5 +19,6 @@ pkg_check_modules(systemd REQUIRED IMPORTED_TARGET libsystemd)
 
 if(VIGIA_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED)
+  find_package(ZLIB REQUIRED)  # tests build gzip bodies to check decoding and bomb caps
   include(Catch)
 endif()

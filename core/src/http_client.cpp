@@ -7,9 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <mutex>
 
-#include <curl/curl.h>
+#include "curl_transfer.h"
 
 namespace vigia {
 namespace {
@@ -32,159 +31,17 @@ bool internal_v4(std::uint32_t a /* host order */) {
          in(0xF0000000, 4);     // reserved + broadcast
 }
 
-struct Transfer {
-  const HttpRequest* request = nullptr;
-  HttpResponse* response = nullptr;
-  bool too_large = false;
-  bool blocked = false;
-  bool cancelled = false;
-};
-
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* t = static_cast<Transfer*>(user);
-  if (t->request->stop.stop_requested()) {
-    t->cancelled = true;
-    return 1;  // aborts with CURLE_ABORTED_BY_CALLBACK
-  }
-  return 0;
-}
-
-std::size_t on_body(char* data, std::size_t size, std::size_t nmemb, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = size * nmemb;
-  if (t->response->body.size() + n > t->request->max_body_bytes) {
-    t->too_large = true;
-    return 0;  // makes libcurl abort with CURLE_WRITE_ERROR
-  }
-  t->response->body.append(data, n);
-  return n;
-}
-
-std::size_t on_header(char* data, std::size_t size, std::size_t nmemb, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = size * nmemb;
-  std::string_view line(data, n);
-  if (line.starts_with("HTTP/")) {
-    t->response->headers.clear();  // a new response in a redirect chain
-    return n;
-  }
-  const auto colon = line.find(':');
-  if (colon == std::string_view::npos) return n;
-  std::string name(line.substr(0, colon));
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
-  t->response->headers.emplace_back(std::move(name), std::string(value));
-  return n;
-}
-
-curl_socket_t on_open_socket(void* user, curlsocktype purpose, struct curl_sockaddr* address) {
-  auto* t = static_cast<Transfer*>(user);
-  if (purpose == CURLSOCKTYPE_IPCXN && !t->request->allow_private_addresses &&
-      is_internal_address(&address->addr, address->addrlen)) {
-    t->blocked = true;
-    return CURL_SOCKET_BAD;
-  }
-  return socket(address->family, address->socktype, address->protocol);
-}
-
-Error classify(CURLcode code, const Transfer& t, const std::string& url, const char* detail) {
-  const std::string where = " (" + redact_url(url) + ")";
-  if (t.blocked) return make_error("blocked_address", "refused to connect to an internal address" + where);
-  if (t.cancelled) return make_error("cancelled", "request cancelled by shutdown" + where);
-  if (t.too_large) {
-    return make_error("too_large", "body exceeds " + std::to_string(t.request->max_body_bytes) + " bytes" + where);
-  }
-  // libcurl's error buffer says more than curl_easy_strerror (which host, which step) and
-  // repeats its gist, so use one or the other, not both.
-  std::string msg = detail && *detail ? std::string(detail) : std::string(curl_easy_strerror(code));
-  msg += where;
-  // libcurl's own detail text may quote the URL; never let a token through that way.
-  if (const auto pos = msg.find(url); !url.empty() && pos != std::string::npos) msg.replace(pos, url.size(), redact_url(url));
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT: return make_error("timeout", msg);
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return make_error("dns", msg);
-    case CURLE_COULDNT_CONNECT: return make_error("connect", msg);
-    case CURLE_TOO_MANY_REDIRECTS: return make_error("too_many_redirects", msg);
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE: return make_error("tls", msg);
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT: return make_error("protocol", msg);
-    default: return make_error("transport", msg);
-  }
-}
-
 class CurlHttpClient final : public HttpClient {
  public:
-  CurlHttpClient() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  }
+  CurlHttpClient() { detail::ensure_curl_initialised(); }
 
   Result<HttpResponse> perform(const HttpRequest& req) override {
     // One easy handle per thread keeps connections and TLS sessions alive between requests.
     thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
-    CURL* h = handle.get();
-    if (h == nullptr) return make_error("transport", "curl_easy_init failed");
-    curl_easy_reset(h);
-
-    HttpResponse response;
-    Transfer t{&req, &response};
-    char error_buffer[CURL_ERROR_SIZE] = {0};
-    curl_slist* headers = nullptr;
-    for (const auto& [name, value] : req.headers) headers = curl_slist_append(headers, (name + ": " + value).c_str());
-    // Without this libcurl waits up to a second for "100 Continue" before sending larger bodies.
-    if (!req.body.empty()) headers = curl_slist_append(headers, "Expect:");
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, &curl_slist_free_all);
-
-    curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req.max_redirects > 0 ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, req.max_redirects);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.total_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(req.max_body_bytes));
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &on_open_socket);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
-    if (req.stop.stop_possible()) {
-      // libcurl calls this about once a second while idle, more often while data flows.
-      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
-      curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    }
-    if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    if (!req.user_agent.empty()) curl_easy_setopt(h, CURLOPT_USERAGENT, req.user_agent.c_str());
-    if (!req.proxy.empty()) curl_easy_setopt(h, CURLOPT_PROXY, req.proxy.c_str());
-    if (req.method == "POST" || req.method == "PUT") {
-      if (req.method == "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
-      curl_easy_setopt(h, CURLOPT_POST, 1L);
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-    } else if (req.method == "HEAD") {
-      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (req.method != "GET") {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    }
-
-    const CURLcode code = curl_easy_perform(h);
-    if (code != CURLE_OK) return classify(code, t, req.url, error_buffer);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
-    char* effective = nullptr;
-    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
-    if (effective) response.effective_url = effective;
-    return response;
+    if (!handle) return make_error("transport", "curl_easy_init failed");
+    detail::CurlTransfer transfer(req);
+    transfer.setup(handle.get());
+    return transfer.finish(handle.get(), curl_easy_perform(handle.get()));
   }
 };
 

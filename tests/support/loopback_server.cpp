@@ -1,5 +1,11 @@
 #include "support/loopback_server.h"
 
+#include "vigia/core/http_client.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -20,7 +26,7 @@ std::string ReceivedRequest::header(const std::string& name) const {
   return {};
 }
 
-LoopbackServer::LoopbackServer() : server_(std::make_unique<httplib::Server>()) {
+LoopbackServer::LoopbackServer(const std::string& host) : server_(std::make_unique<httplib::Server>()) {
   // One request per connection: a kept-alive client connection would make the destructor wait
   // out httplib's keep-alive timeout (5 s) before the server thread can join.
   server_->set_keep_alive_max_count(1);
@@ -29,8 +35,8 @@ LoopbackServer::LoopbackServer() : server_(std::make_unique<httplib::Server>()) 
   server_->Post(".*", dispatch);
   server_->Put(".*", dispatch);
   server_->Delete(".*", dispatch);
-  port_ = server_->bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) throw std::runtime_error("loopback server: cannot bind 127.0.0.1");
+  port_ = server_->bind_to_any_port(host);
+  if (port_ <= 0) throw std::runtime_error("loopback server: cannot bind " + host);
   // bind_to_any_port already listens, so connections queue until the loop below accepts them.
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // stop() is a no-op until the loop runs, so a destructor racing ahead would hang the join.
@@ -53,8 +59,25 @@ void LoopbackServer::serve(const std::string& path, std::string body, std::strin
   });
 }
 
-std::string LoopbackServer::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+std::string LoopbackServer::url(const std::string& path) const { return url_on("127.0.0.1", path); }
+
+std::string LoopbackServer::url_on(const std::string& address, const std::string& path) const {
+  return "http://" + address + ":" + std::to_string(port_) + path;
+}
+
+std::optional<std::string> public_ipv4_of_this_machine() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<std::string> found;
+  for (ifaddrs* a = list; a != nullptr && !found; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    if (vigia::is_internal_address(a->ifa_addr, sizeof(sockaddr_in))) continue;
+    char text[INET_ADDRSTRLEN] = {0};
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text);
+    found = text;
+  }
+  freeifaddrs(list);
+  return found;
 }
 
 void LoopbackServer::handle(const httplib::Request& req, httplib::Response& res) {

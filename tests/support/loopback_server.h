@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,7 +40,8 @@ class LoopbackServer {
  public:
   using Handler = std::function<CannedResponse(const ReceivedRequest&)>;
 
-  LoopbackServer();
+  // Listens on `host` ("127.0.0.1" by default; "0.0.0.0" to be reachable on every interface).
+  explicit LoopbackServer(const std::string& host = "127.0.0.1");
   ~LoopbackServer();
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
@@ -49,7 +51,8 @@ class LoopbackServer {
   void serve(const std::string& path, std::string body, std::string content_type);
 
   int port() const { return port_; }
-  std::string url(const std::string& path) const;
+  std::string url(const std::string& path) const;  // on 127.0.0.1
+  std::string url_on(const std::string& address, const std::string& path) const;
 
   std::vector<ReceivedRequest> requests() const;
   // Waits (bounded) until at least `n` requests to `path` arrived; returns how many did.
@@ -66,5 +69,10 @@ class LoopbackServer {
   std::vector<std::pair<std::pair<std::string, std::string>, Handler>> routes_;
   std::vector<ReceivedRequest> requests_;
 };
+
+// An IPv4 address of this machine that is_internal_address() does not refuse (e.g. a public or
+// documentation-range address on eth0), for tests that need a "public" first hop; nullopt when
+// the machine has none.
+std::optional<std::string> public_ipv4_of_this_machine();
 
 }  // namespace vigia::test

@@ -62,7 +62,20 @@ class HttpClient {
 };
 using HttpClientPtr = std::shared_ptr<HttpClient>;
 
+// One blocking libcurl easy handle per calling thread: for low-volume callers (webhook sinks,
+// one-shot commands).
 HttpClientPtr make_curl_http_client();
+
+// Many transfers on one libcurl multi event loop, for fetching hundreds of feeds politely: at
+// most `max_connections` transfers at once and `max_per_host` per scheme://host:port, sharing
+// connections and the DNS cache. Transfers over a limit wait in our own queue, not libcurl's, so
+// a request's timeout only runs while it is actually in progress. perform() blocks the caller
+// until its transfer completes; destroying the client cancels what is left ("cancelled").
+struct HttpConcurrency {
+  std::size_t max_connections = 16;
+  std::size_t max_per_host = 2;
+};
+HttpClientPtr make_curl_multi_http_client(HttpConcurrency limits);
 
 // True for loopback, private (RFC 1918, ULA), link-local, CGNAT, unspecified and multicast
 // addresses, IPv4-mapped forms included. `addr` is a sockaddr_in or sockaddr_in6.
