@@ -96,6 +96,7 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
         if (p < s.size() && s[p] == ':') ++p;
         if (p < s.size() && !digits(s, p, 2, om)) return std::nullopt;
         if (p < s.size()) p += 2;
+        if (oh > 23 || om > 59) return std::nullopt;
         offset_minutes = (oh * 60 + om) * (c == '-' ? -1 : 1);
         pos = p;
       }

@@ -31,4 +31,5 @@ TEST_CASE("RFC 3339 parser rejects garbage instead of guessing", "[core][time]")
   CHECK_FALSE(parse_rfc3339("2021-05-03T25:00:00Z"));
   CHECK_FALSE(parse_rfc3339("2021-05-03T12:00:00Zjunk"));
   CHECK_FALSE(parse_rfc3339("Mon, 03 May 2021 12:00:00 GMT"));
+  CHECK_FALSE(parse_rfc3339("2021-05-03T12:00:00-99:99"));
 }
