@@ -14,6 +14,7 @@ find_package(CLI11 REQUIRED)
 
 pkg_check_modules(libhs REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(utf8proc REQUIRED IMPORTED_TARGET libutf8proc)
+pkg_check_modules(uriparser REQUIRED IMPORTED_TARGET liburiparser)
 pkg_check_modules(httplib REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(systemd REQUIRED IMPORTED_TARGET libsystemd)
 

@@ -9,28 +9,33 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libhyperscan-dev libsimdjson-dev prometheus-cpp-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libyaml-cpp-dev libxml2-dev libutf8proc-dev libsqlite3-dev
-  libssl-dev libcli11-dev libcpp-httplib-dev librdkafka-dev libsystemd-dev
+  libssl-dev libcli11-dev libcpp-httplib-dev librdkafka-dev libsystemd-dev liburiparser-dev
 )
 # Only the test suite needs these.
-TEST_PACKAGES=(catch2)
+# zlib1g-dev: the HTTP tests build gzip bodies (and a gzip bomb) to check decoding and caps.
+TEST_PACKAGES=(catch2 zlib1g-dev)
+# Only bench/parse_vs_feedparser.sh needs these: the Python feedparser it compares against.
+BENCH_PACKAGES=(python3 python3-feedparser)
 # Shared libraries a runtime-only image needs (kept here so the Dockerfile cannot drift).
 RUNTIME_PACKAGES=(
   libhyperscan5 libsimdjson14 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9
   libcurl4 libyaml-cpp0.7 libxml2 libutf8proc2 libsqlite3-0 libssl3 libcpp-httplib0.11
-  librdkafka1 librdkafka++1 libsystemd0 ca-certificates
+  librdkafka1 librdkafka++1 libsystemd0 liburiparser1 ca-certificates
 )
 
-usage() { echo "usage: $0 [--build|--test|--runtime|--print build|test|runtime]" >&2; exit 2; }
+usage() { echo "usage: $0 [--build|--test|--bench|--runtime|--print build|test|bench|runtime]" >&2; exit 2; }
 
 want=()
 case "${1:---test}" in
   --build) want=("${BUILD_PACKAGES[@]}") ;;
   --test) want=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  --bench) want=("${BUILD_PACKAGES[@]}" "${BENCH_PACKAGES[@]}") ;;
   --runtime) want=("${RUNTIME_PACKAGES[@]}") ;;
   --print)
     case "${2:-}" in
       build) printf '%s\n' "${BUILD_PACKAGES[@]}" ;;
       test) printf '%s\n' "${TEST_PACKAGES[@]}" ;;
+      bench) printf '%s\n' "${BENCH_PACKAGES[@]}" ;;
       runtime) printf '%s\n' "${RUNTIME_PACKAGES[@]}" ;;
       *) usage ;;
     esac

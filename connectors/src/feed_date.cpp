@@ -225,10 +225,17 @@ std::optional<Timestamp> parse_from(const std::vector<std::string_view>& t, std:
   std::size_t i = at + 2;
   std::optional<int> year;
   Clock clock;
+  std::optional<int> asctime_offset;
   if (t[i].find(':') != std::string_view::npos) {  // asctime: the time comes before the year
     auto c = parse_time(t[i]);
     if (!c || i + 1 >= t.size()) return std::nullopt;
     clock = *c;
+    // Twitter's variant puts the zone between time and year: "Sun Jul 15 01:16:00 +0000 2012".
+    if (i + 2 < t.size() && !all_digits(t[i + 1]) && all_digits(t[i + 2])) {
+      asctime_offset = zone_offset(t[i + 1]);
+      if (!asctime_offset) return std::nullopt;
+      ++i;
+    }
     year = parse_year(t[i + 1]);
     i += 2;
   } else {
@@ -242,8 +249,8 @@ std::optional<Timestamp> parse_from(const std::vector<std::string_view>& t, std:
     }
   }
   if (!year) return std::nullopt;
-  std::optional<int> offset = 0;
-  if (i < t.size()) offset = zone_offset(t[i]);
+  std::optional<int> offset = asctime_offset.value_or(0);
+  if (i < t.size() && !asctime_offset) offset = zone_offset(t[i]);
   if (!offset) return std::nullopt;
   return assemble(*year, month, day, clock, *offset);
 }
@@ -261,9 +268,34 @@ std::optional<Timestamp> parse_rfc822_date(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+// W3C-DTF's reduced precisions, "2003" and "2003-12": the first day of that year or month.
+std::optional<Timestamp> parse_year_month(std::string_view text) {
+  if (text.size() == 4 && all_digits(text)) return assemble(to_int(text), 1, 1, {}, 0);
+  if (text.size() == 7 && text[4] == '-' && all_digits(text.substr(0, 4)) && all_digits(text.substr(5))) {
+    return assemble(to_int(text.substr(0, 4)), to_int(text.substr(5)), 1, {}, 0);
+  }
+  return std::nullopt;
+}
+
+// An ISO 8601 date-time ending in an offset that no clock uses ("-99:99"); parse_rfc3339 takes
+// the digits at face value.
+bool impossible_offset(std::string_view text) {
+  if (text.size() < 7 || text.find('T') == std::string_view::npos) return false;
+  const std::string_view tail = text.substr(text.size() - 6);
+  if ((tail[0] != '+' && tail[0] != '-') || tail[3] != ':') return false;
+  if (!all_digits(tail.substr(1, 2)) || !all_digits(tail.substr(4, 2))) return false;
+  return to_int(tail.substr(1, 2)) > 23 || to_int(tail.substr(4, 2)) > 59;
+}
+
+}  // namespace
+
 std::optional<Timestamp> parse_feed_date(std::string_view text) {
   text = trim(text);
   if (text.empty()) return std::nullopt;
+  if (auto t = parse_year_month(text)) return t;
+  if (impossible_offset(text)) return std::nullopt;
   if (auto t = parse_rfc3339(text)) return t;
   // "2004-07-08 23:56:58 -00:20": ISO with a blank before the offset.
   if (text.size() > 20 && is_digit(text[0]) && text[4] == '-') {

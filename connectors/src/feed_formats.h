@@ -17,6 +17,8 @@ namespace vigia::connectors::detail {
 void parse_rss(const xmlNode* root, const FeedContext& context, ParsedFeed& out);
 // Atom 1.0 (and the 0.3 draft's element names).
 void parse_atom(const xmlNode* root, const FeedContext& context, ParsedFeed& out);
+// The Atom 1.0 namespace, 0.3's, or one of the 2003 drafts'.
+bool is_atom_namespace(std::string_view href);
 
 // What a format parser gathered for one entry, before normalisation.
 struct EntryDraft {

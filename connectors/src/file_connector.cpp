@@ -23,20 +23,21 @@ using detail::lower_ascii;
 // Larger XML files are refused rather than read into memory: no real feed comes near this.
 constexpr std::uintmax_t kMaxXmlBytes = 64u << 20;
 
-enum class Format { kAuto, kRss, kAtom, kRdf, kJsonl };
+enum class Format { kAuto, kRss, kAtom, kRdf, kJsonFeed, kJsonl };
 
 std::optional<Format> format_from(std::string_view name) {
   if (name == "auto") return Format::kAuto;
   if (name == "rss") return Format::kRss;
   if (name == "atom") return Format::kAtom;
   if (name == "rdf") return Format::kRdf;
+  if (name == "json") return Format::kJsonFeed;
   if (name == "jsonl") return Format::kJsonl;
   return std::nullopt;
 }
 
 bool wanted_extension(const fs::path& p) {
   const std::string ext = lower_ascii(p.extension().string());
-  return ext == ".xml" || ext == ".rss" || ext == ".atom" || ext == ".rdf" || ext == ".jsonl";
+  return ext == ".xml" || ext == ".rss" || ext == ".atom" || ext == ".rdf" || ext == ".json" || ext == ".jsonl";
 }
 
 struct Signature {
@@ -62,7 +63,7 @@ class FileConnector final : public Connector {
   Result<PollReport> poll(ItemWriter& out, std::stop_token stop) override {
     const auto format = format_from(lower_ascii(format_name_));
     if (!format) {
-      return make_error("config", where() + "format '" + format_name_ + "' is not one of auto, rss, atom, rdf, jsonl");
+      return make_error("config", where() + "format '" + format_name_ + "' is not one of auto, rss, atom, rdf, json, jsonl");
     }
     auto files = list_files();
     if (!files) return files.error();
@@ -169,6 +170,7 @@ class FileConnector final : public Connector {
     if (format == Format::kRss) ctx.expect = FeedFormat::kRss;
     if (format == Format::kAtom) ctx.expect = FeedFormat::kAtom;
     if (format == Format::kRdf) ctx.expect = FeedFormat::kRdf;
+    if (format == Format::kJsonFeed) ctx.expect = FeedFormat::kJsonFeed;
     auto parsed = parse_feed(buf.str(), ctx);
     if (!parsed) {
       failure = FileFailure{"parse", parsed.error().message};
@@ -246,10 +248,10 @@ ConnectorKind file_connector_kind() {
       "Feeds read from disk: one RSS/RDF/Atom or JSONL file, or a directory of them.",
       {
           {"path", ConfigType::kPath, true, "",
-           "a feed file, or a directory of .xml .rss .atom .rdf .jsonl files; relative to the config file"},
+           "a feed file, or a directory of .xml .rss .atom .rdf .json .jsonl files; relative to the config file"},
           {"format", ConfigType::kString, false, "auto",
-           "auto, rss, atom, rdf or jsonl; auto: .jsonl files are JSON lines, the rest XML feeds",
-           {"auto", "rss", "atom", "rdf", "jsonl"}},
+           "auto, rss, atom, rdf, json (JSON Feed) or jsonl; auto: .jsonl files are JSON lines, the rest feeds whose format is read from their content",
+           {"auto", "rss", "atom", "rdf", "json", "jsonl"}},
       },
       &create,
   };

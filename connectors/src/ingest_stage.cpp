@@ -1,14 +1,17 @@
 #include "vigia/connectors/ingest_stage.h"
 
+#include <charconv>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <stop_token>
 #include <thread>
 
 #include "vigia/connectors/item_id.h"
-#include "vigia/connectors/seen_ids.h"
+#include "vigia/connectors/seen_store.h"
 #include "vigia/core/codec.h"
+#include "vigia/core/hash.h"
 #include "vigia/core/log.h"
 
 namespace vigia::connectors {
@@ -16,7 +19,14 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 using Counter = prometheus::Counter;
+using Gauge = prometheus::Gauge;
 using CounterFamily = prometheus::Family<prometheus::Counter>;
+using GaugeFamily = prometheus::Family<prometheus::Gauge>;
+
+constexpr std::string_view kLastNewItemKey = "ingest.last_new_item";
+constexpr std::chrono::hours kPruneEvery{1};
+const std::vector<std::string> kFetchResults{"ok",      "not_modified", "http_error",    "timeout", "parse_error",
+                                             "refused", "too_large",    "network_error", "error"};
 
 double unit_random() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -24,8 +34,43 @@ double unit_random() {
 }
 
 double seconds_of(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
+double epoch_seconds(Timestamp t) { return static_cast<double>(t.time_since_epoch().count()) / 1000.0; }
+
+// Error reasons (from connectors and the HTTP client) folded into the few results a dashboard
+// shows per feed.
+const std::string& fetch_result_of(const std::string& reason) {
+  static const std::map<std::string, std::string, std::less<>> kMap{
+      {"http_status", "http_error"},     {"timeout", "timeout"},         {"parse", "parse_error"},
+      {"json", "parse_error"},           {"schema", "parse_error"},      {"blocked_address", "refused"},
+      {"protocol", "refused"},           {"too_many_redirects", "refused"}, {"too_large", "too_large"},
+      {"dns", "network_error"},          {"connect", "network_error"},   {"tls", "network_error"},
+      {"transport", "network_error"}};
+  static const std::string kOther = "error";
+  auto it = kMap.find(reason);
+  return it == kMap.end() ? kOther : it->second;
+}
 
 }  // namespace
+
+Hit feed_health_event(std::string_view feed, std::string_view rule, std::string_view severity, std::string title,
+                      std::string detail, double score, Timestamp now) {
+  static const std::map<std::string_view, std::string_view> kTitles{
+      {"vigia-feed-broken", "Feed broken"}, {"vigia-feed-recovered", "Feed recovered"}, {"vigia-feed-stale", "Feed stale"}};
+  Hit hit;
+  // One id per occurrence: each incident is its own alert, and a re-sent one dedups downstream.
+  hit.item.id = stable_id("vigia-ops\n" + std::string(feed) + "\n" + std::string(rule) + "\n" +
+                          std::to_string(now.time_since_epoch().count()));
+  hit.item.source = std::string(feed);
+  hit.item.connector = "vigia";
+  hit.item.title = std::move(title);
+  hit.item.summary = std::move(detail);
+  hit.item.published = now;
+  hit.item.fetched = now;
+  const auto t = kTitles.find(rule);
+  hit.matches.push_back(Match{std::string(rule), std::string(t == kTitles.end() ? rule : t->second), "ops",
+                              std::string(severity), score, {}});
+  return hit;
+}
 
 struct IngestStage::Impl {
   struct Feed {
@@ -36,12 +81,21 @@ struct IngestStage::Impl {
     bool busy = false;
     // Only touched by the worker that holds the feed (busy).
     int failures = 0;
+    bool broken = false;
+    bool stale = false;
+    Timestamp last_new_item{};
+    bool new_items_this_poll = false;
     Counter* received = nullptr;
     Counter* sent = nullptr;
     Counter* duplicates = nullptr;
-    Counter* polls_ok = nullptr;
-    Counter* polls_not_modified = nullptr;
-    Counter* polls_error = nullptr;
+    Counter* bytes = nullptr;
+    std::map<std::string, Counter*, std::less<>> fetches;
+    prometheus::Histogram* duration = nullptr;
+    Gauge* last_success = nullptr;
+    Gauge* last_item = nullptr;
+    Gauge* consecutive = nullptr;
+    Gauge* broken_gauge = nullptr;
+    Gauge* stale_gauge = nullptr;
   };
 
   // Hands a connector's items to dedup and the bus, on the polling worker's thread.
@@ -52,20 +106,24 @@ struct IngestStage::Impl {
     Status write(Item item) override {
       if (stop_.stop_requested()) return make_error("cancelled", "feed '" + feed_.spec.name + "': shutting down");
       feed_.received->Increment();
-      if (!item.fetched) item.fetched = stage_.clock_->now();
+      const Timestamp now = stage_.clock_->now();
+      if (!item.fetched) item.fetched = now;
       if (item.source.empty()) item.source = feed_.spec.name;
       if (item.id.empty()) item.id = item_id(item.source, item.url, {}, item.title, item.summary);
-      if (!stage_.seen_.insert(item.id)) {
+      if (!stage_.seen_.claim(item.id)) {
         feed_.duplicates->Increment();
         return ok_status();
       }
       Status published = stage_.bus_.publish(stage_.options_.topic, item.id, encode_item(item));
       if (!published) {
-        stage_.seen_.forget(item.id);  // not on the bus, so a later poll may offer it again
+        stage_.seen_.release(item.id);  // not on the bus, so a later poll may offer it again
         stage_.discarded_.Add({{"feed", feed_.spec.name}, {"reason", "publish"}}).Increment();
         return published;
       }
+      stage_.seen_.confirm(item.id, feed_.spec.name, now);
       feed_.sent->Increment();
+      feed_.last_new_item = now;
+      feed_.new_items_this_poll = true;
       return ok_status();
     }
 
@@ -81,14 +139,23 @@ struct IngestStage::Impl {
         clock_(clock ? std::move(clock) : system_clock()),
         options_(std::move(options)),
         log_(log::get("connectors")),
-        seen_(options_.dedup_capacity),
+        seen_(options_.dedup_capacity, options_.state_db, options_.seen_ttl),
+        feed_state_(options_.feed_state ? options_.feed_state : std::make_shared<MemoryFeedState>()),
         received_(counter_family(metrics, "vigia_connectors_items_received_total", "Items produced by connectors.")),
         sent_(counter_family(metrics, "vigia_connectors_items_sent_total", "Items published to the bus.")),
         discarded_(counter_family(metrics, "vigia_connectors_items_discarded_total",
                                   "Items dropped before the bus, by reason (duplicate, invalid, publish).")),
-        errors_(counter_family(metrics, "vigia_connectors_errors_total", "Failed feed polls, by reason.")),
-        polls_(counter_family(metrics, "vigia_connectors_polls_total",
-                              "Feed polls, by result (ok, not_modified, error).")) {
+        errors_(counter_family(metrics, "vigia_connectors_errors_total", "Failed feed polls, by reason.")) {
+    auto& fetches = counter_family(metrics, "vigia_connectors_fetches_total", "Feed polls, by result.");
+    auto& bytes = counter_family(metrics, "vigia_connectors_received_bytes_total", "Bytes read from feeds.");
+    auto& duration = histogram_family(metrics, "vigia_connectors_fetch_duration_seconds", "Time one feed poll took.");
+    auto& last_success = gauge_family(metrics, "vigia_connectors_last_success_timestamp_seconds",
+                                      "Unix time of the feed's last successful poll (0: none yet).");
+    auto& last_item = gauge_family(metrics, "vigia_connectors_last_item_timestamp_seconds",
+                                   "Unix time the feed last brought a new item (0: none yet).");
+    auto& consecutive = gauge_family(metrics, "vigia_connectors_consecutive_failures", "Failed polls in a row.");
+    auto& broken = gauge_family(metrics, "vigia_connectors_feed_broken", "1 while the feed is reported broken.");
+    auto& stale = gauge_family(metrics, "vigia_connectors_feed_stale", "1 while the feed is reported stale.");
     for (auto& [spec, connector] : feeds) {
       if (!connector) {
         log_->error("feed '{}': no connector was created; the feed is not polled", spec.name);
@@ -100,9 +167,15 @@ struct IngestStage::Impl {
       f->received = &received_.Add({{"feed", name}});
       f->sent = &sent_.Add({{"feed", name}});
       f->duplicates = &discarded_.Add({{"feed", name}, {"reason", "duplicate"}});
-      f->polls_ok = &polls_.Add({{"feed", name}, {"result", "ok"}});
-      f->polls_not_modified = &polls_.Add({{"feed", name}, {"result", "not_modified"}});
-      f->polls_error = &polls_.Add({{"feed", name}, {"result", "error"}});
+      f->bytes = &bytes.Add({{"feed", name}});
+      for (const auto& result : kFetchResults) f->fetches[result] = &fetches.Add({{"feed", name}, {"result", result}});
+      f->duration = &duration.Add({{"feed", name}},
+                                  prometheus::Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
+      f->last_success = &last_success.Add({{"feed", name}});
+      f->last_item = &last_item.Add({{"feed", name}});
+      f->consecutive = &consecutive.Add({{"feed", name}});
+      f->broken_gauge = &broken.Add({{"feed", name}});
+      f->stale_gauge = &stale.Add({{"feed", name}});
       f->spec = std::move(spec);
       f->connector = std::move(connector);
       feeds_.push_back(std::move(f));
@@ -114,10 +187,16 @@ struct IngestStage::Impl {
   void start() {
     if (started_) return;
     started_ = true;
+    const Timestamp now = clock_->now();
+    if (auto opened = seen_.open(now); !opened.ok()) {
+      log_->warn("dedup store unavailable, dedup lasts until restart: {}", opened.error().message);
+    }
+    next_prune_ = SteadyClock::now() + kPruneEvery;
+    for (auto& f : feeds_) restore_last_new_item(*f, now);
     {
       std::lock_guard lock(mu_);
-      const auto now = SteadyClock::now();
-      for (auto& f : feeds_) f->due = now;
+      const auto steady = SteadyClock::now();
+      for (auto& f : feeds_) f->due = steady;
     }
     const std::size_t n = std::min(std::max<std::size_t>(options_.workers, 1), feeds_.size());
     workers_.reserve(n);
@@ -138,9 +217,33 @@ struct IngestStage::Impl {
     workers_.clear();
   }
 
+  // A feed never seen before starts its staleness clock now; otherwise it continues from the
+  // last new item of the previous run.
+  void restore_last_new_item(Feed& f, Timestamp now) {
+    f.last_new_item = now;
+    if (auto saved = feed_state_->get(f.spec.name, kLastNewItemKey)) {
+      std::int64_t ms = 0;
+      const auto [ptr, ec] = std::from_chars(saved->data(), saved->data() + saved->size(), ms);
+      if (ec == std::errc() && ptr == saved->data() + saved->size()) {
+        f.last_new_item = Timestamp{std::chrono::milliseconds{ms}};
+        f.last_item->Set(epoch_seconds(f.last_new_item));
+        return;
+      }
+    }
+    feed_state_->put(f.spec.name, kLastNewItemKey, std::to_string(now.time_since_epoch().count()));
+  }
+
   void worker(std::stop_token stop) noexcept {
     std::unique_lock lock(mu_);
     while (!stop.stop_requested()) {
+      if (SteadyClock::now() >= next_prune_) {
+        next_prune_ = SteadyClock::now() + kPruneEvery;
+        lock.unlock();
+        const std::size_t pruned = seen_.prune(clock_->now());
+        if (pruned > 0) log_->info("forgot {} item ids older than the dedup TTL", pruned);
+        lock.lock();
+        continue;
+      }
       Feed* next = nullptr;
       for (auto& f : feeds_) {
         if (!f->busy && (next == nullptr || f->due < next->due)) next = f.get();
@@ -152,7 +255,7 @@ struct IngestStage::Impl {
         continue;
       }
       if (next->due > SteadyClock::now()) {
-        changed_.wait_until(lock, stop, next->due, changed);
+        changed_.wait_until(lock, stop, std::min(next->due, next_prune_), changed);
         continue;
       }
       next->busy = true;
@@ -166,13 +269,83 @@ struct IngestStage::Impl {
     }
   }
 
+  void publish_event(const Feed& feed, std::string_view rule, std::string_view severity, std::string title,
+                     std::string detail, double score) {
+    if (options_.events_topic.empty()) return;
+    const Hit hit = feed_health_event(feed.spec.name, rule, severity, std::move(title), std::move(detail), score,
+                                      clock_->now());
+    if (auto s = bus_.publish(options_.events_topic, hit.item.id, encode_hit(hit)); !s.ok()) {
+      log_->warn("feed '{}': could not publish the {} event: {}", feed.spec.name, rule, s.error().message);
+    }
+  }
+
+  void on_success(Feed& feed) {
+    const std::string& name = feed.spec.name;
+    if (feed.broken) {
+      feed.broken = false;
+      feed.broken_gauge->Set(0);
+      log_->info("feed '{}': recovered after {} failed polls", name, feed.failures);
+      publish_event(feed, "vigia-feed-recovered", "info", "Feed '" + name + "' recovered",
+                    "Polls succeed again after " + std::to_string(feed.failures) + " failures in a row.", 0);
+    } else if (feed.failures > 0) {
+      log_->info("feed '{}': recovered after {} failed polls", name, feed.failures);
+    }
+    feed.failures = 0;
+    feed.consecutive->Set(0);
+    feed.last_success->Set(epoch_seconds(clock_->now()));
+  }
+
+  void on_failure(Feed& feed, const Error& error) {
+    const std::string& name = feed.spec.name;
+    ++feed.failures;
+    feed.consecutive->Set(feed.failures);
+    if (!feed.broken && feed.failures >= options_.broken_after) {
+      feed.broken = true;
+      feed.broken_gauge->Set(1);
+      log_->error("feed '{}' is broken: {} failed polls in a row; last: {} [{}]", name, feed.failures, error.message,
+                  error.reason);
+      publish_event(feed, "vigia-feed-broken", "high",
+                    "Feed '" + name + "' is broken: " + std::to_string(feed.failures) + " failed polls in a row",
+                    "Last error [" + error.reason + "]: " + error.message, feed.failures);
+    }
+  }
+
+  void check_staleness(Feed& feed) {
+    const Timestamp now = clock_->now();
+    if (feed.new_items_this_poll) {
+      feed_state_->put(feed.spec.name, kLastNewItemKey, std::to_string(feed.last_new_item.time_since_epoch().count()));
+      feed.last_item->Set(epoch_seconds(feed.last_new_item));
+      if (feed.stale) {
+        feed.stale = false;
+        feed.stale_gauge->Set(0);
+        log_->info("feed '{}' publishes again", feed.spec.name);
+      }
+      return;
+    }
+    const auto quiet = now - feed.last_new_item;
+    if (feed.spec.stale_after.count() <= 0 || feed.stale || quiet <= feed.spec.stale_after) return;
+    feed.stale = true;
+    feed.stale_gauge->Set(1);
+    const auto hours = std::chrono::duration_cast<std::chrono::hours>(quiet).count();
+    log_->warn("feed '{}' is stale: no new item for {} h (expected within {} h)", feed.spec.name, hours,
+               std::chrono::duration_cast<std::chrono::hours>(feed.spec.stale_after).count());
+    publish_event(feed, "vigia-feed-stale", "medium",
+                  "Feed '" + feed.spec.name + "' is stale: no new item for " + std::to_string(hours) + " h",
+                  "Last new item at " + format_rfc3339(feed.last_new_item) + "; expected at least one every " +
+                      std::to_string(std::chrono::duration_cast<std::chrono::hours>(feed.spec.stale_after).count()) +
+                      " h.",
+                  static_cast<double>(hours));
+  }
+
   // One poll of `feed`, accounted for; returns the delay before the next one. Never throws.
   std::chrono::milliseconds poll_once(Feed& feed, const std::stop_token& stop) noexcept {
     const std::string& name = feed.spec.name;
     try {
       Writer writer(*this, feed, stop);
+      feed.new_items_this_poll = false;
       std::optional<Result<PollReport>> result;
       std::optional<std::chrono::milliseconds> retry_after;
+      const auto started = SteadyClock::now();
       try {
         result.emplace(feed.connector->poll(writer, stop));
         retry_after = feed.connector->retry_after();
@@ -186,30 +359,33 @@ struct IngestStage::Impl {
         log_->debug("feed '{}': poll interrupted by shutdown", name);
         return std::chrono::milliseconds(0);
       }
+      feed.duration->Observe(std::chrono::duration<double>(SteadyClock::now() - started).count());
+      std::chrono::milliseconds delay;
       if (result->ok()) {
         const PollReport& report = result->value();
-        (report.not_modified ? feed.polls_not_modified : feed.polls_ok)->Increment();
+        feed.fetches[report.not_modified ? "not_modified" : "ok"]->Increment();
+        feed.bytes->Increment(static_cast<double>(report.bytes));
         if (report.skipped > 0) {
           discarded_.Add({{"feed", name}, {"reason", "invalid"}}).Increment(static_cast<double>(report.skipped));
         }
-        if (feed.failures > 0) log_->info("feed '{}': recovered after {} failed polls", name, feed.failures);
-        feed.failures = 0;
+        on_success(feed);
         if (report.retry_after && (!retry_after || *report.retry_after > *retry_after)) retry_after = report.retry_after;
         log_->debug("feed '{}': {} items{}", name, report.items, report.not_modified ? " (not modified)" : "");
+        delay = next_poll_delay(feed.spec.interval, 0, retry_after, unit_random(), options_.backoff);
       } else {
         const Error& error = result->error();
-        feed.polls_error->Increment();
+        feed.fetches[fetch_result_of(error.reason)]->Increment();
         errors_.Add({{"feed", name}, {"reason", error.reason}}).Increment();
-        ++feed.failures;
-        const auto delay = next_poll_delay(feed.spec.interval, feed.failures, retry_after, unit_random(), options_.backoff);
+        on_failure(feed, error);
+        delay = next_poll_delay(feed.spec.interval, feed.failures, retry_after, unit_random(), options_.backoff);
         // Connector messages already name the feed; others get it here.
         const std::string prefix = "feed '" + name + "'";
         log_->warn("{}{} [{}]; next attempt in {:.0f}s (failure {} in a row)",
                    error.message.starts_with(prefix) ? "" : prefix + ": ", error.message, error.reason,
                    seconds_of(delay), feed.failures);
-        return delay;
       }
-      return next_poll_delay(feed.spec.interval, 0, retry_after, unit_random(), options_.backoff);
+      check_staleness(feed);
+      return delay;
     } catch (...) {
       // Metrics or logging threw (allocation failure): keep the worker alive, try again later.
       ++feed.failures;
@@ -221,17 +397,18 @@ struct IngestStage::Impl {
   const ClockPtr clock_;
   const IngestOptions options_;
   const std::shared_ptr<spdlog::logger> log_;
-  SeenIds seen_;
+  SeenStore seen_;
+  FeedStatePtr feed_state_;
   CounterFamily& received_;
   CounterFamily& sent_;
   CounterFamily& discarded_;
   CounterFamily& errors_;
-  CounterFamily& polls_;
 
   std::vector<std::unique_ptr<Feed>> feeds_;
   std::mutex mu_;
   std::condition_variable_any changed_;
   std::uint64_t generation_ = 0;  // bumped whenever a feed's schedule changes
+  SteadyClock::time_point next_prune_;
   std::stop_source stop_;
   std::vector<std::thread> workers_;
   bool started_ = false;

@@ -69,6 +69,15 @@ void encode_utf8(char32_t cp, std::string& out) {
   }
 }
 
+char32_t windows1252_c1(unsigned char b) {
+  static constexpr std::array<char16_t, 32> kC1 = {
+      0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+      0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+  if (b < 0x80 || b > 0x9F) return 0;
+  return kC1[b - 0x80];
+}
+
 namespace {
 
 bool is_blank(char32_t cp) {
@@ -143,6 +152,10 @@ void TextBuilder::text(std::string_view text, bool newline_breaks) {
     char32_t cp = 0;
     std::size_t len = decode_utf8(text, i, cp);
     if (len == 0) len = 1;  // skip one bad byte; cp is U+FFFD
+    if (cp >= 0x80 && cp <= 0x9F) {
+      const char32_t meant = windows1252_c1(static_cast<unsigned char>(cp));
+      if (meant != 0) cp = meant;
+    }
     if (cp == '\n') {
       if (newline_breaks) {
         line_break();

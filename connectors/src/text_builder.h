@@ -14,8 +14,9 @@ namespace vigia::connectors::detail {
 
 // Accumulates text with HTML whitespace rules: runs of blanks become one space, requested
 // breaks become one "\n" (or a space in kLine), nothing leads or trails. It also guarantees
-// clean UTF-8: invalid bytes become U+FFFD; control, zero-width and soft-hyphen characters go;
-// exotic spaces (no-break, narrow, ideographic) are blanks.
+// clean UTF-8: invalid bytes become U+FFFD; C1 controls are read as Windows-1252
+// (windows1252_c1); other control, zero-width and soft-hyphen characters go; exotic spaces
+// (no-break, narrow, ideographic) are blanks.
 class TextBuilder {
  public:
   explicit TextBuilder(TextLayout layout) : layout_(layout) {}
@@ -42,5 +43,11 @@ void append_markup_text(const xmlNode* first, TextBuilder& out);
 
 // Appends code point `cp` (at most U+10FFFF) as UTF-8.
 void encode_utf8(char32_t cp, std::string& out);
+
+// What Windows-1252 means by byte `b` in 0x80..0x9F (U+20AC for 0x80, ...), or 0 for the five
+// bytes it leaves undefined. Also how we read the C1 control code points U+0080..U+009F in text:
+// they come from numeric references such as &#146; that publishers meant as Windows-1252
+// (HTML5 decodes them the same way).
+char32_t windows1252_c1(unsigned char b);
 
 }  // namespace vigia::connectors::detail

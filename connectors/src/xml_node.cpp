@@ -1,5 +1,6 @@
 #include "xml_node.h"
 
+#include <array>
 #include <mutex>
 
 #include <libxml/entities.h>
@@ -16,9 +17,51 @@ void init_libxml() {
   std::call_once(once, [] { xmlInitParser(); });
 }
 
-std::string_view local_name(const xmlNode* node) { return as_view(node->name); }
+namespace {
 
-std::string_view ns_href(const xmlNode* node) { return node->ns ? as_view(node->ns->href) : std::string_view(); }
+// The namespaces feeds use most, by their customary prefix. libxml2 names an element whose
+// prefix was never declared by its whole QName ("content:encoded", no namespace); such feeds are
+// common enough (a template that forgot xmlns:content) that we read the prefix as meant.
+std::string_view customary_namespace(std::string_view prefix) {
+  struct Prefix {
+    std::string_view prefix;
+    std::string_view href;
+  };
+  static constexpr std::array<Prefix, 7> kPrefixes = {{{"content", ns::kContent},
+                                                       {"dc", ns::kDc},
+                                                       {"dcterms", ns::kDcTerms},
+                                                       {"atom", ns::kAtom},
+                                                       {"feedburner", ns::kFeedburner},
+                                                       {"rdf", ns::kRdf},
+                                                       {"xhtml", ns::kXhtml}}};
+  for (const auto& p : kPrefixes) {
+    if (p.prefix == prefix) return p.href;
+  }
+  return {};
+}
+
+// For an element without a namespace named "prefix:local" with a customary prefix: the colon.
+std::size_t undeclared_prefix_end(const xmlNode* node) {
+  if (node->ns != nullptr || node->type != XML_ELEMENT_NODE) return std::string_view::npos;
+  const std::string_view name = as_view(node->name);
+  const std::size_t colon = name.find(':');
+  if (colon == std::string_view::npos || customary_namespace(name.substr(0, colon)).empty()) return std::string_view::npos;
+  return colon;
+}
+
+}  // namespace
+
+std::string_view local_name(const xmlNode* node) {
+  const std::string_view name = as_view(node->name);
+  const std::size_t colon = undeclared_prefix_end(node);
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+std::string_view ns_href(const xmlNode* node) {
+  if (node->ns != nullptr) return as_view(node->ns->href);
+  const std::size_t colon = undeclared_prefix_end(node);
+  return colon == std::string_view::npos ? std::string_view() : customary_namespace(as_view(node->name).substr(0, colon));
+}
 
 bool is_element(const xmlNode* node, std::string_view local, std::string_view href) {
   return node != nullptr && node->type == XML_ELEMENT_NODE && local_name(node) == local && ns_href(node) == href;

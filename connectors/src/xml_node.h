@@ -27,11 +27,14 @@ inline constexpr std::string_view kRdf = "http://www.w3.org/1999/02/22-rdf-synta
 inline constexpr std::string_view kDc = "http://purl.org/dc/elements/1.1/";
 inline constexpr std::string_view kContent = "http://purl.org/rss/1.0/modules/content/";
 inline constexpr std::string_view kFeedburner = "http://rssnamespace.org/feedburner/ext/1.0";
+inline constexpr std::string_view kDcTerms = "http://purl.org/dc/terms/";
+inline constexpr std::string_view kXhtml = "http://www.w3.org/1999/xhtml";
 }  // namespace ns
 
 // True when `node` is an element named `local` in namespace `ns_href` (empty: no namespace).
 bool is_element(const xmlNode* node, std::string_view local, std::string_view ns_href);
-// The local name of an element and its namespace URI ("" without one).
+// The local name of an element and its namespace URI ("" without one). An element whose prefix
+// was never declared keeps a customary one ("content:", "dc:", "atom:", ...) as if it had been.
 std::string_view local_name(const xmlNode* node);
 std::string_view ns_href(const xmlNode* node);
 

@@ -7,13 +7,15 @@ using namespace vigia;
 using namespace vigia::connectors;
 using namespace std::chrono_literals;
 
-TEST_CASE("the built-in connector kinds are http and file", "[connectors][registry]") {
+TEST_CASE("the built-in connector kinds are http, file, gdelt and json_api", "[connectors][registry]") {
   ConnectorRegistry registry;
   register_builtin_connectors(registry);
-  REQUIRE(registry.kinds().size() == 2);
+  REQUIRE(registry.kinds().size() == 4);
   CHECK(registry.find("http") != nullptr);
   CHECK(registry.find("file") != nullptr);
-  CHECK(registry.find("gdelt") == nullptr);
+  CHECK(registry.find("gdelt") != nullptr);
+  CHECK(registry.find("json_api") != nullptr);
+  CHECK(registry.find("rss") == nullptr);
   for (const auto& kind : registry.kinds()) {
     CHECK_FALSE(kind.description.empty());
     CHECK(kind.create != nullptr);
@@ -54,6 +56,6 @@ TEST_CASE("registering a connector kind name twice is refused", "[connectors][re
   ConnectorRegistry registry;
   register_builtin_connectors(registry);
   CHECK_THROWS_AS(registry.add(ConnectorKind{"file", "another", {}, nullptr}), std::invalid_argument);
-  CHECK(registry.kinds().size() == 2);
+  CHECK(registry.kinds().size() == 4);
   CHECK(registry.find("file")->description != "another");
 }

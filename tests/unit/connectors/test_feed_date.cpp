@@ -50,6 +50,12 @@ TEST_CASE("RFC 822 variants: no day name, no seconds, no time, 2-digit years, 1-
   CHECK(utc(parse_rfc822_date("Thu Aug 30 2012 17:26:16 +0200")) == "2012-08-30T15:26:16Z");  // JS Date
 }
 
+TEST_CASE("broken RFC 822 variants: the zone between time and year, as Twitter writes it", "[connectors][dates]") {
+  CHECK(utc(parse_rfc822_date("Sun Jul 15 01:16:00 +0000 2012")) == "2012-07-15T01:16:00Z");
+  CHECK(utc(parse_rfc822_date("Sun Jul 15 01:16:00 -0600 2012")) == "2012-07-15T07:16:00Z");
+  CHECK_FALSE(parse_rfc822_date("Sun Jul 15 01:16:00 +zz00 2012"));
+}
+
 TEST_CASE("Spanish day and month names parse, even where they collide", "[connectors][dates]") {
   CHECK(utc(parse_rfc822_date("Mar, 10 Mar 2020 12:00:00 -0600")) == "2020-03-10T18:00:00Z");
   CHECK(utc(parse_rfc822_date("mié, 15 ene 2025 08:00:00 +0100")) == "2025-01-15T07:00:00Z");
@@ -74,6 +80,15 @@ TEST_CASE("feed dates take RFC 3339 first, then RFC 822", "[connectors][dates]")
   CHECK(utc(parse_feed_date("Thu, 16 May 2024 08:15:00 -0600")) == "2024-05-16T14:15:00Z");
   CHECK_FALSE(parse_feed_date(""));
   CHECK_FALSE(parse_feed_date("pronto"));
+}
+
+TEST_CASE("W3C-DTF reduced precision gives the first day, impossible offsets are refused", "[connectors][dates]") {
+  CHECK(utc(parse_feed_date("2003")) == "2003-01-01T00:00:00Z");
+  CHECK(utc(parse_feed_date("2003-12")) == "2003-12-01T00:00:00Z");
+  CHECK_FALSE(parse_feed_date("2003-13"));
+  CHECK_FALSE(parse_feed_date("9999-12-31T23:59:59-99:99"));
+  CHECK_FALSE(parse_feed_date("2024-05-16T08:15:00+24:00"));
+  CHECK(utc(parse_feed_date("2024-05-16T08:15:00+23:59")) == "2024-05-15T08:16:00Z");
 }
 
 TEST_CASE("feedparser's RFC 822 date vectors parse as expected", "[connectors][dates][corpus]") {

@@ -253,11 +253,11 @@ TEST_CASE("an HTML page is not a feed, and the error says what it found", "[conn
   CHECK_THAT(r.error().message, Catch::Contains("not a feed") && Catch::Contains("<html>"));
 }
 
-TEST_CASE("JSON and empty bodies are not XML", "[connectors][errors]") {
+TEST_CASE("JSON that is not a JSON Feed and empty bodies are not feeds", "[connectors][errors]") {
   auto json = parse_feed(R"({"items": []})", context());
   REQUIRE_FALSE(json.ok());
   CHECK(json.error().reason == "parse");
-  CHECK_THAT(json.error().message, Catch::StartsWith("not XML"));
+  CHECK_THAT(json.error().message, Catch::StartsWith("not a JSON Feed"));
   auto empty = parse_feed("  \n ", context());
   REQUIRE_FALSE(empty.ok());
   CHECK(empty.error().message == "empty document");
@@ -283,4 +283,164 @@ TEST_CASE("broken XML is recovered: items before and after a bad character survi
 TEST_CASE("leading blanks before the XML declaration are tolerated", "[connectors][rss]") {
   const auto feed = parse_ok("\n\n   " + rss_with_item("<item><title>Ok</title></item>"));
   CHECK(feed.items.size() == 1);
+}
+
+TEST_CASE("a bare ampersand in a link or headline is kept as text", "[connectors][rss][recover]") {
+  const auto feed = parse_ok(rss_with_item(
+      "<item><title>Smith & Wesson, armas &amp; m&aacute;s</title>"
+      "<link>https://t.example/nota?id=1&seccion=2&amp;p=3</link><description><![CDATA[a && b]]></description></item>"));
+  REQUIRE(feed.items.size() == 1);
+  CHECK(feed.items[0].title == "Smith & Wesson, armas & más");
+  CHECK(feed.items[0].url == "https://t.example/nota?id=1&seccion=2&p=3");
+  CHECK(feed.items[0].summary == "a && b");  // CDATA is left alone
+  CHECK_FALSE(feed.well_formed);
+}
+
+TEST_CASE("elements with a customary but undeclared prefix are read as meant", "[connectors][rss]") {
+  const auto feed = parse_ok(R"(<rss version="2.0"><channel><title>x</title>
+    <atom:link rel="alternate" href="https://t.example/"/>
+    <item><title>t</title><content:encoded>&lt;p&gt;Cuerpo&lt;/p&gt;</content:encoded><dc:creator>Ana</dc:creator></item>
+    </channel></rss>)");
+  CHECK(feed.link == "https://t.example/");
+  REQUIRE(feed.items.size() == 1);
+  CHECK(feed.items[0].content == "Cuerpo");
+  CHECK(feed.items[0].authors == std::vector<std::string>{"Ana"});
+  CHECK_FALSE(feed.well_formed);  // the namespace error is still reported
+}
+
+TEST_CASE("RSS items fall back to Dublin Core and borrowed Atom elements", "[connectors][rss]") {
+  const auto feed = parse_ok(R"(<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"
+      xmlns:dcterms="http://purl.org/dc/terms/" xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+      <dc:title>Canal DC</dc:title>
+      <item><dc:title>Titular DC</dc:title><dc:description>Resumen DC</dc:description>
+        <dcterms:issued>2024-05-16T08:15:00Z</dcterms:issued>
+        <atom:author><atom:name>Luis</atom:name></atom:author>
+        <atom:content type="html">&lt;p&gt;Cuerpo&lt;/p&gt;</atom:content></item>
+      <item><title>Dos</title><body xmlns="http://www.w3.org/1999/xhtml"><p>XHTML</p></body>
+        <author>Marta Ruiz &lt;marta@example.mx&gt;</author></item>
+      </channel></rss>)");
+  CHECK(feed.title == "Canal DC");
+  REQUIRE(feed.items.size() == 2);
+  CHECK(feed.items[0].title == "Titular DC");
+  CHECK(feed.items[0].summary == "Resumen DC");
+  CHECK(feed.items[0].content == "Cuerpo");
+  CHECK(feed.items[0].authors == std::vector<std::string>{"Luis"});
+  REQUIRE(feed.items[0].published);
+  CHECK(format_rfc3339(*feed.items[0].published) == "2024-05-16T08:15:00Z");
+  CHECK(feed.items[1].content == "XHTML");
+  CHECK(feed.items[1].authors == std::vector<std::string>{"Marta Ruiz"});
+}
+
+TEST_CASE("RSS author fields give the name in every common layout", "[connectors][rss]") {
+  const auto feed = parse_ok(rss_with_item(
+      "<item><title>a</title><author>Ana P\xC3\xA9rez (ana@e.mx)</author></item>"
+      "<item><title>b</title><author>ana@e.mx (Ana P\xC3\xA9rez)</author></item>"
+      "<item><title>c</title><author>ana@e.mx</author></item>"));
+  REQUIRE(feed.items.size() == 3);
+  CHECK(feed.items[0].authors == std::vector<std::string>{"Ana Pérez"});
+  CHECK(feed.items[1].authors == std::vector<std::string>{"Ana Pérez"});
+  CHECK(feed.items[2].authors == std::vector<std::string>{"ana@e.mx"});
+}
+
+TEST_CASE("ISO-8859-1 declarations are read as Windows-1252, as browsers do", "[connectors][rss][encoding]") {
+  const auto feed = parse_ok(rss_with_item("<item><title>\x93" "Cartel\x94 \x96 Guerrero</title></item>",
+                                           R"(<?xml version="1.0" encoding="ISO-8859-1"?>)"));
+  REQUIRE(feed.items.size() == 1);
+  CHECK(feed.items[0].title == "“Cartel” – Guerrero");
+  CHECK(feed.encoding == "windows-1252");
+  CHECK(feed.well_formed);
+}
+
+TEST_CASE("a byte Windows-1252 leaves undefined does not end the parse", "[connectors][rss][encoding]") {
+  const auto feed = parse_ok(rss_with_item("<item><title>uno\x81 dos</title></item><item><title>tres</title></item>",
+                                           R"(<?xml version="1.0" encoding="windows-1252"?>)"));
+  REQUIRE(feed.items.size() == 2);
+  CHECK(feed.items[0].title == "uno dos");
+  CHECK(feed.items[1].title == "tres");
+}
+
+TEST_CASE("a UTF-8 charset hint wins over a single-byte declaration the bytes contradict", "[connectors][rss][encoding]") {
+  auto ctx = context();
+  ctx.charset_hint = "\"UTF-8\"";
+  const auto feed = parse_ok(rss_with_item("<item><title>Michoac\xC3\xA1n</title></item>",
+                                           R"(<?xml version="1.0" encoding="iso-8859-1"?>)"),
+                             ctx);
+  CHECK(feed.items.at(0).title == "Michoacán");
+  CHECK(feed.encoding == "utf-8");
+}
+
+TEST_CASE("an unknown declared encoding is read as UTF-8 and reported", "[connectors][rss][encoding]") {
+  const auto feed = parse_ok(rss_with_item("<item><title>Le\xC3\xB3n</title></item>",
+                                           R"(<?xml version="1.0" encoding="bogus-8"?>)"));
+  CHECK(feed.items.at(0).title == "León");
+  CHECK_FALSE(feed.well_formed);
+  CHECK_THAT(feed.problem, Catch::Contains("bogus-8"));
+}
+
+namespace {
+std::string utf16(const std::string& ascii, bool big_endian, bool bom) {
+  std::string out = bom ? (big_endian ? std::string("\xFE\xFF") : std::string("\xFF\xFE")) : std::string();
+  for (char c : ascii) {
+    if (big_endian) out.push_back('\0');
+    out.push_back(c);
+    if (!big_endian) out.push_back('\0');
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("UTF-16 documents decode with or without a byte-order mark", "[connectors][rss][encoding]") {
+  const std::string doc =
+      R"(<?xml version="1.0" encoding="utf-16"?><rss><channel><item><title>Hola</title></item></channel></rss>)";
+  for (const bool be : {true, false}) {
+    for (const bool bom : {true, false}) {
+      const auto feed = parse_ok(utf16(doc, be, bom));
+      REQUIRE(feed.items.size() == 1);
+      CHECK(feed.items[0].title == "Hola");
+      CHECK(feed.encoding == (be ? "utf-16be" : "utf-16le"));
+    }
+  }
+}
+
+TEST_CASE("numeric references to C1 code points decode as Windows-1252", "[connectors][rss][entities]") {
+  const auto feed = parse_ok(rss_with_item("<item><title>don&#146;t</title><description>don&amp;#146;t</description></item>"));
+  CHECK(feed.items.at(0).title == "don’t");
+  CHECK(feed.items.at(0).summary == "don’t");
+}
+
+TEST_CASE("Atom base64 content, text links and draft namespaces are read", "[connectors][atom]") {
+  const auto feed = parse_ok(R"(<feed xmlns="http://purl.org/echo/"><title>Eco</title>
+    <entry><title mode="base64">SG9sYQ==</title><link>https://t.example/eco</link>
+      <content type="application/octet-stream">QWRpw7Nz</content></entry></feed>)");
+  CHECK(feed.format == FeedFormat::kAtom);
+  REQUIRE(feed.items.size() == 1);
+  CHECK(feed.items[0].title == "Hola");
+  CHECK(feed.items[0].content == "Adiós");
+  CHECK(feed.items[0].url == "https://t.example/eco");
+}
+
+TEST_CASE("raw GUIDs are reported beside the items, and empty entries kept on request", "[connectors][rss]") {
+  const std::string doc = rss_with_item(
+      "<item><guid> g-1 </guid><pubDate>Thu, 01 Jan 2004 19:48:21 GMT</pubDate></item>"
+      "<item><title>t</title></item>");
+  const auto skipped = parse_ok(doc);
+  CHECK(skipped.items.size() == 1);
+  CHECK(skipped.guids == std::vector<std::string>{""});
+  auto ctx = context();
+  ctx.keep_empty_entries = true;
+  const auto kept = parse_ok(doc, ctx);
+  REQUIRE(kept.items.size() == 2);
+  CHECK(kept.guids == std::vector<std::string>{"g-1", ""});
+  REQUIRE(kept.items[0].published);
+  CHECK(format_rfc3339(*kept.items[0].published) == "2004-01-01T19:48:21Z");
+}
+
+TEST_CASE("an Atom Entry Document is a feed of one item", "[connectors][atom]") {
+  const auto feed = parse_ok(R"(<entry xmlns="http://www.w3.org/2005/Atom"><title>Sola</title>
+    <link href="https://t.example/sola"/><id>urn:x:1</id><updated>2024-05-16T08:15:00Z</updated></entry>)");
+  CHECK(feed.format == FeedFormat::kAtom);
+  REQUIRE(feed.items.size() == 1);
+  CHECK(feed.items[0].title == "Sola");
+  CHECK(feed.items[0].url == "https://t.example/sola");
+  CHECK(feed.guids == std::vector<std::string>{"urn:x:1"});
 }

@@ -56,3 +56,9 @@ TEST_CASE("broken HTML still yields its text", "[connectors][html]") {
   CHECK(html_to_text("</p>suelto</div>") == "suelto");
   CHECK(html_to_text("") == "");
 }
+
+TEST_CASE("C1 control characters are read as the Windows-1252 characters they stand for", "[connectors][html]") {
+  CHECK(html_to_text("don&#146;t &#147;citar&#148; &#128;5") == "don’t “citar” €5");
+  CHECK(normalize_text("don\xC2\x92t") == "don’t");
+  CHECK(normalize_text("a\xC2\x81" "b") == "ab");  // 0x81: undefined in Windows-1252, dropped
+}

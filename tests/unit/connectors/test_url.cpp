@@ -56,3 +56,25 @@ TEST_CASE("relative references resolve against a base per RFC 3986", "[connector
   CHECK(resolve_url("", "nota/1") == "nota/1");
   CHECK(resolve_url("https://e.mx/", "  ") == "");
 }
+
+TEST_CASE("canonical URLs drop the common click and campaign trackers", "[connectors][url]") {
+  CHECK(canonical_url("https://e.mx/n?id=7&mc_cid=abc&mc_eid=def&igshid=x&msclkid=y&_ga=1.2&yclid=9&page=2") ==
+        "https://e.mx/n?id=7&page=2");
+  CHECK(canonical_url("https://e.mx/n?_hsenc=a&__hstc=b&mkt_tok=c&twclid=d&ttclid=e&s_cid=f") == "https://e.mx/n");
+  // Parameters that merely look alike are kept: "ref" and "source" route articles on some sites.
+  CHECK(canonical_url("https://e.mx/n?ref=rss&source=home&utmost=1") == "https://e.mx/n?ref=rss&source=home&utmost=1");
+}
+
+TEST_CASE("canonical URLs resolve dot segments and normalise percent-encoding case", "[connectors][url]") {
+  CHECK(canonical_url("https://e.mx/a/./b/../c") == "https://e.mx/a/c");
+  CHECK(canonical_url("https://e.mx/caf%c3%a9?q=%e2%82%ac") == "https://e.mx/caf%C3%A9?q=%E2%82%AC");
+  CHECK(canonical_url("https://e.mx/caf%c3%a9") == canonical_url("https://E.MX/caf%C3%A9#x"));
+  CHECK(canonical_url("https://e.mx/%7Euser") == "https://e.mx/~user");  // unreserved: decoded
+}
+
+TEST_CASE("links with characters RFC 3986 forbids are escaped, not given up on", "[connectors][url]") {
+  CHECK(canonical_url("https://e.mx/año nuevo?x=1&utm_source=rss") == "https://e.mx/a%C3%B1o%20nuevo?x=1");
+  CHECK(canonical_url("https://e.mx/a%C3%B1o%20nuevo") == canonical_url("https://e.mx/año nuevo"));
+  CHECK(canonical_url("https://e.mx/list.php?ids[]=1&ids[]=2") == "https://e.mx/list.php?ids%5B%5D=1&ids%5B%5D=2");
+  CHECK(canonical_url("https://e.mx/100%-seguro") == "https://e.mx/100%25-seguro");
+}

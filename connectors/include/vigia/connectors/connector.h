@@ -27,8 +27,10 @@ namespace vigia::connectors {
 
 struct FeedSpec {
   std::string name;  // unique across the config; used as Item::source and as a metric label
-  std::string type;  // the connector kind: "http", "file"
+  std::string type;  // the connector kind: "http", "file", "gdelt", "json_api"
   std::chrono::milliseconds interval{std::chrono::minutes(15)};
+  // Reported stale when no new item arrived for this long (0: never); see IngestStage.
+  std::chrono::milliseconds stale_after{0};
   ConfigValues settings;  // the kind's own keys, validated against ConnectorKind::schema
   SourceLocation where;   // where the feed was declared, for messages
 };
@@ -84,7 +86,7 @@ struct ConnectorKind {
 // are then safe from any thread). Adding a name twice throws std::invalid_argument.
 using ConnectorRegistry = KindRegistry<ConnectorKind>;
 
-// Adds "http" and "file". Called from daemon/; there is no static self-registration.
+// Adds "http", "file", "gdelt" and "json_api". Called from daemon/; no static self-registration.
 void register_builtin_connectors(ConnectorRegistry& registry);
 
 }  // namespace vigia::connectors

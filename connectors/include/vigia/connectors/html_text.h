@@ -3,8 +3,10 @@
 // br, h1..h6, ...) turned into line breaks and table cells into spaces, whitespace collapsed.
 // Parsing is libxml2's forgiving HTML parser with network access off.
 //
-// Every result is valid UTF-8 without control characters: invalid bytes become U+FFFD,
-// no-break and narrow spaces become plain spaces, soft hyphens and zero-width characters go.
+// Every result is valid UTF-8 without control characters: invalid bytes become U+FFFD, C1
+// controls (U+0080..U+009F, from references such as &#146;) become the Windows-1252 characters
+// they stand for, no-break and narrow spaces become plain spaces, soft hyphens and zero-width
+// characters go.
 // Thread-safety: pure functions (libxml2 is initialised once, thread-safely).
 #pragma once
 

@@ -1,17 +1,7 @@
-// The ingest stage: polls every feed on its interval from a small pool of worker threads, drops
-// items already seen (by Item::id), stamps `fetched`, and publishes each new item as JSON to the
-// items topic, keyed by id. A failing feed backs off and is retried; it never stops the others.
-//
-// Metrics (labels bounded by the configured feed names):
-//   vigia_connectors_items_received_total{feed}          items the connector produced
-//   vigia_connectors_items_sent_total{feed}              items published to the bus
-//   vigia_connectors_items_discarded_total{feed,reason}  reason="duplicate" (id seen before),
-//                                                        "invalid" (unreadable source record,
-//                                                        PollReport::skipped) or "publish" (the bus
-//                                                        refused it)
-//   vigia_connectors_errors_total{feed,reason}           failed polls by Error::reason; "exception"
-//                                                        when a connector threw
-//   vigia_connectors_polls_total{feed,result}            result="ok"|"not_modified"|"error"
+// The ingest stage: polls every feed on its interval from a pool of worker threads, drops items
+// already published (by Item::id, remembered across restarts when a StateDb is given), stamps
+// `fetched`, and publishes each new item as JSON to the items topic, keyed by id. A failing feed
+// backs off and is retried; it never stops the others.
 //
 // Scheduling: every feed is polled at start(), then every `interval` with ±10% jitter so feeds
 // configured together drift apart. A failed poll is retried with exponential backoff
@@ -19,14 +9,34 @@
 // never polled by two workers at once. A poll that fails once stop() was called counts as
 // neither ok nor error (it was most likely cut short).
 //
-// Dedup memory is shared by all feeds (the same story syndicated by two feeds is published once),
-// bounded by dedup_capacity, and kept in memory only: it starts empty on every start-up.
+// Feed health, reported in the log, in metrics and as events on `events_topic` (a Hit with
+// category "ops" that the alert stage routes like any other, so an ops receiver can subscribe):
+//   broken     `broken_after` failed polls in a row (rule "vigia-feed-broken", severity high)
+//   recovered  the first success after being broken (rule "vigia-feed-recovered", info)
+//   stale      no new item for the feed's `stale_after` (rule "vigia-feed-stale", medium); the
+//              time of the last new item is kept in FeedState, so restarts do not hide it
+//
+// Metrics (labels bounded by the configured feed names):
+//   vigia_connectors_fetches_total{feed,result}           result = ok | not_modified | http_error |
+//                                                         timeout | parse_error | refused |
+//                                                         too_large | network_error | error
+//   vigia_connectors_items_received_total{feed}           items the connector produced
+//   vigia_connectors_items_sent_total{feed}               items published to the bus
+//   vigia_connectors_items_discarded_total{feed,reason}   duplicate | invalid | publish
+//   vigia_connectors_errors_total{feed,reason}            failed polls by Error::reason
+//   vigia_connectors_received_bytes_total{feed}           bytes read from the source
+//   vigia_connectors_fetch_duration_seconds{feed}         histogram of poll durations
+//   vigia_connectors_last_success_timestamp_seconds{feed} last poll that worked (0: never)
+//   vigia_connectors_last_item_timestamp_seconds{feed}    last new item published (0: never)
+//   vigia_connectors_consecutive_failures{feed}           failed polls in a row
+//   vigia_connectors_feed_broken{feed}, vigia_connectors_feed_stale{feed}   1 while the state holds
 //
 // Thread-safety: construct, start() and stop() from one controlling thread. Ownership: the stage
 // owns the connectors; `bus` and `metrics` must outlive it. Failure: nothing in here throws
 // past a worker loop; failures are logged (logger "connectors", naming the feed) and counted.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -35,14 +45,20 @@
 #include "vigia/connectors/poll_schedule.h"
 #include "vigia/core/bus.h"
 #include "vigia/core/metrics.h"
+#include "vigia/core/state_db.h"
 
 namespace vigia::connectors {
 
 struct IngestOptions {
   std::size_t workers = 4;
-  std::size_t dedup_capacity = 200'000;  // ids remembered (oldest forgotten first)
+  std::size_t dedup_capacity = 200'000;  // ids kept in memory (oldest forgotten first)
+  StateDbPtr state_db;                   // durable dedup; null: dedup lasts until restart
+  std::chrono::milliseconds seen_ttl{std::chrono::hours(24 * 30)};  // how long a published id is kept
+  FeedStatePtr feed_state;               // where the last-new-item time is kept; null: memory
   std::string topic{topics::kItems};
-  BackoffPolicy backoff;  // retry timing after a failed poll
+  std::string events_topic{topics::kHits};  // feed-health events; "" to send none
+  int broken_after = 5;                     // failed polls in a row that make a feed "broken"
+  BackoffPolicy backoff;                    // retry timing after a failed poll
 };
 
 class IngestStage {
@@ -64,5 +80,9 @@ class IngestStage {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The health event the ingest stage publishes, as a Hit (exposed for tests and tools).
+Hit feed_health_event(std::string_view feed, std::string_view rule, std::string_view severity, std::string title,
+                      std::string detail, double score, Timestamp now);
 
 }  // namespace vigia::connectors

@@ -1,8 +1,12 @@
 // URL helpers for item links. canonical_url() decides which links name the same article (and so
-// share an item id): it lower-cases scheme and host, drops default ports, the fragment and
-// tracking parameters (utm_*, fbclid, gclid), keeps every other query parameter in order, and
-// writes an empty path as "/". It is deliberately small and never fails: text that is not an
-// absolute URL comes back trimmed and otherwise unchanged.
+// share an item id). It parses with uriparser (RFC 3986) and applies its syntax normalisation —
+// scheme and host lower-cased, percent-encodings upper-cased (unreserved ones decoded), "." and
+// ".." segments resolved — then drops default ports (:80 for http, :443 for https), the fragment
+// and tracking parameters (utm_*, fbclid, gclid, mc_cid, igshid, msclkid, ... — the list and why
+// in url.cpp), keeps every other query parameter in order, and writes an empty path as "/".
+// Characters RFC 3986 forbids (blanks, non-ASCII bytes of IRIs, '[' in a query, a stray '%') are
+// percent-encoded first. It never fails: text that is not an absolute URL, or that uriparser
+// still cannot read, comes back trimmed and otherwise unchanged.
 // Thread-safety: pure functions.
 #pragma once
 
