@@ -39,8 +39,20 @@ int main(int argc, char** argv) {
   auto* config_check = config->add_subcommand("check", "Validate a config and the rules it names (a dry run of `run`)");
   config_check->add_option("-c,--config", check_config, "Config file")->required();
 
+  FetchOptions fetch;
+  auto* fetch_cmd = app.add_subcommand(
+      "fetch", "Print what the connectors make of sources, as Item JSONL (the input of `vigia scan`)");
+  fetch_cmd->add_option("-c,--config", fetch.config, "Fetch the feeds of this config");
+  fetch_cmd->add_option("--feed", fetch.feeds, "Only this feed of the config (repeat for more)")->allow_extra_args(false);
+  fetch_cmd->add_flag("--once", fetch.once, "Poll each feed once and exit (default for URLs and files)");
+  fetch_cmd->add_flag("--allow-private", fetch.allow_private, "Allow URL sources on loopback or private addresses");
+  fetch_cmd->add_option("sources", fetch.sources, "Feed URLs or files (RSS, RDF, Atom, JSON Feed, JSONL)");
+
   try {
     app.parse(argc, argv);
+    if (fetch_cmd->parsed() && fetch.config.empty() == fetch.sources.empty()) {
+      throw CLI::ValidationError("fetch", "give either --config FILE or URLs/files, not both and not neither");
+    }
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
@@ -51,6 +63,7 @@ int main(int argc, char** argv) {
   if (check->parsed()) return rules_check_command(check_paths, check_format == "json");
   if (test->parsed()) return rules_test_command(test_paths);
   if (config_check->parsed()) return config_check_command(check_config);
+  if (fetch_cmd->parsed()) return fetch_command(fetch);
   return 2;
 }
 

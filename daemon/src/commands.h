@@ -19,6 +19,15 @@ int rules_check_command(const std::vector<std::filesystem::path>& paths, bool js
 int rules_test_command(const std::vector<std::filesystem::path>& paths);
 
 int config_check_command(const std::filesystem::path& config);
+
+struct FetchOptions {
+  std::filesystem::path config;      // fetch the feeds of this config...
+  std::vector<std::string> feeds;    // ...only these (empty: all)
+  bool once = false;                 // one poll each, then exit; else keep polling until a signal
+  std::vector<std::string> sources;  // or these URLs / files instead of a config
+  bool allow_private = false;        // for URL sources: allow loopback and private addresses
+};
+int fetch_command(const FetchOptions& options);
 int run_command(const std::filesystem::path& config);
 
 }  // namespace vigia::daemon

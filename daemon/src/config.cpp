@@ -12,7 +12,8 @@ namespace {
 
 const std::vector<std::string> kTopKeys{"log", "http", "state_dir", "bus", "rules", "scorer", "ingest", "shutdown",
                                         "feeds", "sinks"};
-const std::vector<std::string> kFeedCommon{"name", "type", "interval", "enabled"};
+const std::vector<std::string> kFeedCommon{"name", "type", "interval", "stale_after", "enabled"};
+constexpr std::chrono::hours kDefaultStaleAfter{48};
 const std::vector<std::string> kSinkCommon{"name",         "type",    "enabled",    "min_severity",
                                            "categories",   "max_attempts", "backoff", "max_backoff"};
 
@@ -67,9 +68,26 @@ class ConfigReader {
     section(root, "scorer", {"workers"}, [&](const YAML::Node& n) {
       if (const auto v = n["workers"]) c.scorer_workers = positive(v, c.scorer_workers);
     });
-    section(root, "ingest", {"workers"}, [&](const YAML::Node& n) {
-      if (const auto v = n["workers"]) c.ingest_workers = positive(v, c.ingest_workers);
-    });
+    section(root, "ingest",
+            {"workers", "max_connections", "max_per_host", "broken_after", "seen_ttl", "dedup_memory", "backoff",
+             "max_backoff"},
+            [&](const YAML::Node& n) {
+              auto& i = c.ingest;
+              if (const auto v = n["workers"]) i.workers = positive(v, i.workers);
+              if (const auto v = n["max_connections"]) i.max_connections = positive(v, i.max_connections);
+              if (const auto v = n["max_per_host"]) i.max_per_host = positive(v, i.max_per_host);
+              if (const auto v = n["broken_after"]) i.broken_after = static_cast<int>(positive(v, 5));
+              if (const auto v = n["dedup_memory"]) i.dedup_memory = positive(v, i.dedup_memory);
+              if (const auto v = n["seen_ttl"]) {
+                if (auto d = doc_.duration_at(v, "config")) i.seen_ttl = *d;
+              }
+              if (const auto v = n["backoff"]) {
+                if (auto d = doc_.duration_at(v, "config")) i.backoff = *d;
+              }
+              if (const auto v = n["max_backoff"]) {
+                if (auto d = doc_.duration_at(v, "config")) i.max_backoff = *d;
+              }
+            });
     section(root, "shutdown", {"grace"}, [&](const YAML::Node& n) {
       if (const auto v = n["grace"]) {
         if (auto d = doc_.duration_at(v, "config")) c.shutdown_grace = *d;
@@ -167,6 +185,10 @@ class ConfigReader {
             spec.interval = *d;
           }
         }
+      }
+      spec.stale_after = kDefaultStaleAfter;
+      if (const auto v = n["stale_after"]) {
+        if (auto d = doc_.duration_at(v, "feed")) spec.stale_after = *d;  // 0 turns the check off
       }
       auto settings = validate_config(doc_, n, kind->schema, kFeedCommon, "feed", label);
       if (!settings) continue;

@@ -6,6 +6,7 @@
 
 #include "vigia/alerting/alert_stage.h"
 #include "vigia/connectors/ingest_stage.h"
+#include "vigia/connectors/sqlite_feed_state.h"
 #include "vigia/core/clock.h"
 #include "vigia/core/http_client.h"
 #include "vigia/core/log.h"
@@ -23,27 +24,47 @@ Registries::Registries() {
   alerting::register_builtin_sinks(sinks);
 }
 
-std::optional<Prepared> prepare(const std::filesystem::path& config_file, const Registries& registries) {
+PrepareResult prepare(const std::filesystem::path& config_file, const Registries& registries, bool dry_run) {
   auto loaded = load_config(config_file, registries.connectors, registries.sinks);
   std::fputs(loaded.diagnostics.to_text().c_str(), stderr);
   if (!loaded.config) {
     std::fprintf(stderr, "vigia: %s has %zu error(s)\n", config_file.c_str(), loaded.diagnostics.error_count());
-    return std::nullopt;
+    return {std::nullopt, 2};
   }
   auto rules = rules::load_rule_set(loaded.config->rule_paths);
   std::fputs(rules.diagnostics.to_text().c_str(), stderr);
   if (!rules.rules) {
     std::fprintf(stderr, "vigia: rules could not be loaded (%zu error(s))\n", rules.diagnostics.error_count());
-    return std::nullopt;
+    return {std::nullopt, 2};
   }
-  Prepared p{std::move(*loaded.config), std::move(rules.rules), {}, {}};
+  Prepared p{std::move(*loaded.config), std::move(rules.rules), nullptr, nullptr, {}, {}};
+
+  if (dry_run) {
+    p.feed_state = std::make_shared<connectors::MemoryFeedState>();
+  } else {
+    auto db = StateDb::open(p.config.state_dir / "vigia.db");
+    if (!db.ok()) {
+      std::fprintf(stderr, "vigia: cannot use the state directory: %s\n", db.error().message.c_str());
+      return {std::nullopt, 1};
+    }
+    auto state = connectors::SqliteFeedState::open(*db);
+    if (!state.ok()) {
+      std::fprintf(stderr, "vigia: cannot use the state database: %s\n", state.error().message.c_str());
+      return {std::nullopt, 1};
+    }
+    p.state_db = *db;
+    p.feed_state = *state;
+  }
 
   // Components check what a schema cannot (a URL's scheme, a file format) when they are built;
   // they throw std::invalid_argument, reported here at the component's place in the config.
   const ClockPtr clock = system_clock();
   const HttpClientPtr http = make_curl_http_client();
   Diagnostics diags;
-  const connectors::ConnectorServices feed_services{http, clock};
+  // Feeds share one multi-handle client: the global and per-host limits hold across all of them.
+  const connectors::ConnectorServices feed_services{
+      make_curl_multi_http_client({p.config.ingest.max_connections, p.config.ingest.max_per_host}), clock,
+      p.feed_state};
   for (const auto& spec : p.config.feeds) {
     try {
       p.feeds.emplace_back(spec, registries.connectors.find(spec.type)->create(spec, feed_services));
@@ -62,9 +83,9 @@ std::optional<Prepared> prepare(const std::filesystem::path& config_file, const 
   if (diags.has_errors()) {
     std::fputs(diags.to_text().c_str(), stderr);
     std::fprintf(stderr, "vigia: %s has %zu error(s)\n", config_file.c_str(), diags.error_count());
-    return std::nullopt;
+    return {std::nullopt, 2};
   }
-  return p;
+  return {std::move(p), 0};
 }
 
 struct Pipeline::Impl {
@@ -90,7 +111,14 @@ struct Pipeline::Impl {
     score_options.workers = c.scorer_workers;
     score = std::make_unique<rules::ScoreStage>(prepared.rules, bus, *metrics, score_options);
     connectors::IngestOptions ingest_options;
-    ingest_options.workers = c.ingest_workers;
+    ingest_options.workers = c.ingest.workers;
+    ingest_options.dedup_capacity = c.ingest.dedup_memory;
+    ingest_options.state_db = prepared.state_db;
+    ingest_options.seen_ttl = c.ingest.seen_ttl;
+    ingest_options.feed_state = prepared.feed_state;
+    ingest_options.broken_after = c.ingest.broken_after;
+    ingest_options.backoff.initial = c.ingest.backoff;
+    ingest_options.backoff.max = c.ingest.max_backoff;
     ingest = std::make_unique<connectors::IngestStage>(std::move(prepared.feeds), bus, *metrics, clock, ingest_options);
   }
 

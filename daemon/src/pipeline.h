@@ -14,6 +14,7 @@
 #include "vigia/alerting/sink.h"
 #include "vigia/connectors/connector.h"
 #include "vigia/core/result.h"
+#include "vigia/core/state_db.h"
 #include "vigia/daemon/config.h"
 #include "vigia/rules/rule_set.h"
 
@@ -29,13 +30,21 @@ struct Registries {
 struct Prepared {
   DaemonConfig config;
   rules::RuleSetPtr rules;
+  StateDbPtr state_db;                       // null for a dry run
+  connectors::FeedStatePtr feed_state;       // on state_db, or in memory for a dry run
   std::vector<std::pair<connectors::FeedSpec, connectors::ConnectorPtr>> feeds;
   std::vector<std::pair<alerting::SinkSpec, alerting::SinkPtr>> sinks;
 };
 
-// Loads and validates the config and the rules it names and builds every connector and sink,
-// printing diagnostics to stderr. `config check` stops here; `run` goes on.
-std::optional<Prepared> prepare(const std::filesystem::path& config_file, const Registries& registries);
+struct PrepareResult {
+  std::optional<Prepared> prepared;
+  int exit_code = 0;  // when not prepared: 2 for bad config or rules, 1 for an unusable state dir
+};
+
+// Loads and validates the config and the rules it names, opens the state database (unless
+// `dry_run`: `config check` must not create files) and builds every connector and sink, printing
+// diagnostics to stderr.
+PrepareResult prepare(const std::filesystem::path& config_file, const Registries& registries, bool dry_run);
 
 class Pipeline {
  public:

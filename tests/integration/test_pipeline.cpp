@@ -209,3 +209,34 @@ TEST_CASE("the embedded default config prints alerts from the shipped samples wi
     CHECK(found == 1);
   }
 }
+
+TEST_CASE("a feed that keeps failing is reported broken to an ops receiver, with state kept in vigia.db", "[integration]") {
+  LoopbackServer feeds;
+  LoopbackServer hooks;
+  feeds.on("GET", "/down.xml", [](const ReceivedRequest&) { return CannedResponse{503, "maintenance", "text/plain", {}}; });
+  hooks.on("POST", "/ops", [](const ReceivedRequest&) { return CannedResponse{200, "ok", "text/plain", {}}; });
+  hooks.on("POST", "/floor", [](const ReceivedRequest&) { return CannedResponse{200, "ok", "text/plain", {}}; });
+  TempDir dir;
+  write_file(dir / "vigia.yaml",
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "state_dir: " + (dir / "state").string() + "\n"
+             "rules: {paths: [" + (source_dir() / "tests" / "fixtures" / "pipeline_rules.yaml").string() + "]}\n"
+             "ingest: {broken_after: 2, backoff: 50ms, max_backoff: 100ms}\n"
+             "feeds:\n"
+             "  - {name: down, type: http, url: \"" + feeds.url("/down.xml") + "\", allow_private: true, interval: 1h}\n"
+             "sinks:\n"
+             "  - {name: ops, type: webhook, url: \"" + hooks.url("/ops") + "\", allow_private: true, categories: [ops]}\n"
+             "  - {name: floor, type: webhook, url: \"" + hooks.url("/floor") + "\", allow_private: true,\n"
+             "     categories: [fake_vaccine_site]}\n");
+  ChildProcess vigia({vigia_binary(), "run", "--config", (dir / "vigia.yaml").string()}, dir.path());
+  REQUIRE(hooks.wait_for("/ops", 1, 30s) >= 1);
+  const auto ops = hooks.requests().at(0);
+  CHECK(ops.path == "/ops");
+  CHECK_THAT(ops.body, Catch::Contains(R"("rule":"vigia-feed-broken")"));
+  CHECK_THAT(ops.body, Catch::Contains(R"("category":"ops")"));
+  CHECK_THAT(ops.body, Catch::Contains("'down' is broken: 2 failed polls in a row"));
+  vigia.signal(SIGTERM);
+  REQUIRE(vigia.wait(20s) == 0);
+  CHECK(hooks.wait_for("/floor", 1, 10ms) == 0);  // the watch floor is not paged for ops events
+  CHECK(std::filesystem::exists(dir / "state" / "vigia.db"));
+}

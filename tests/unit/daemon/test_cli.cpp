@@ -1,10 +1,14 @@
 // The CLI as an operator sees it: exit codes, what goes to stdout and stderr.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
+#include "support/loopback_server.h"
 #include "support/process.h"
 #include "support/test_paths.h"
 
 using namespace vigia::test;
+using vigia::test::LoopbackServer;
 
 namespace {
 
@@ -125,4 +129,57 @@ TEST_CASE("vigia config check validates the shipped default config and its packs
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("OK: "));
+}
+
+TEST_CASE("vigia fetch prints a feed file as Item JSONL that vigia scan reads", "[daemon][cli][fetch]") {
+  const auto atom = source_dir() / "config" / "samples" / "security-en.atom";
+  auto r = run_process({vigia_binary(), "fetch", atom.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("security-en.atom: 8 items"));
+  std::istringstream lines(r.out);
+  std::size_t n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    for (const char* field : {R"("id":")", R"("title":")", R"("url":")", R"("published":")", R"("summary":)", R"("content":)"}) {
+      CHECK_THAT(line, Catch::Contains(field));
+    }
+  }
+  CHECK(n == 8);
+
+  auto scanned = run_process({vigia_binary(), "scan", "-r", (source_dir() / "rules" / "packs").string()}, r.out);
+  CHECK(scanned.exit_code == 0);
+  CHECK_THAT(scanned.out, Catch::Contains("fake-covid-vaccine-or-test-site"));
+}
+
+TEST_CASE("vigia fetch refuses a file that is not a feed, and internal URLs unless allowed", "[daemon][cli][fetch]") {
+  TempDir dir;
+  write_file(dir / "notes.txt", "just some notes, not a feed\n");
+  auto bad = run_process({vigia_binary(), "fetch", (dir / "notes.txt").string()});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.empty());
+  CHECK_THAT(bad.err, Catch::Contains("notes.txt") && Catch::Contains("[parse]"));
+
+  LoopbackServer server;
+  server.serve("/feed.xml",
+               "<rss version=\"2.0\"><channel><title>t</title><item><title>Uno</title>"
+               "<link>https://e.example/1</link></item></channel></rss>",
+               "application/rss+xml");
+  auto refused = run_process({vigia_binary(), "fetch", server.url("/feed.xml")});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("[blocked_address]"));
+  auto allowed = run_process({vigia_binary(), "fetch", "--allow-private", server.url("/feed.xml")});
+  CHECK(allowed.exit_code == 0);
+  CHECK_THAT(allowed.out, Catch::Contains(R"("title":"Uno")"));
+}
+
+TEST_CASE("vigia fetch --config --feed --once polls one configured feed", "[daemon][cli][fetch]") {
+  const auto config = (source_dir() / "config" / "vigia.yaml").string();
+  auto r = run_process({vigia_binary(), "fetch", "--config", config, "--feed", "samples", "--once"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("samples: 26 items"));
+  auto unknown = run_process({vigia_binary(), "fetch", "--config", config, "--feed", "nope", "--once"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("no feed named 'nope'"));
+  auto neither = run_process({vigia_binary(), "fetch"});
+  CHECK(neither.exit_code == 2);
 }

@@ -33,12 +33,14 @@ state_dir: state
 bus: {kind: memory, capacity: 64}
 rules: {paths: [packs, /opt/extra.yaml]}
 scorer: {workers: 3}
+ingest: {workers: 8, max_connections: 12, max_per_host: 1, broken_after: 3, seen_ttl: 7d}
 shutdown: {grace: 5s}
 feeds:
   - name: samples
     type: file
     path: samples
     interval: 30s
+    stale_after: 0
   - name: off
     type: file
     path: x
@@ -65,6 +67,12 @@ sinks:
   CHECK(d.feeds[0].name == "samples");
   CHECK(d.feeds[0].interval == std::chrono::seconds(30));
   CHECK(d.feeds[0].settings.string("path") == "/etc/vigia/samples");
+  CHECK(d.feeds[0].stale_after == std::chrono::milliseconds(0));
+  CHECK(d.ingest.workers == 8);
+  CHECK(d.ingest.max_connections == 12);
+  CHECK(d.ingest.max_per_host == 1);
+  CHECK(d.ingest.broken_after == 3);
+  CHECK(d.ingest.seen_ttl == std::chrono::hours(24 * 7));
   REQUIRE(d.sinks.size() == 1);
   CHECK(d.sinks[0].min_severity == "medium");
   CHECK(d.sinks[0].categories == std::vector<std::string>{"fake_vaccine_site"});

@@ -20,11 +20,20 @@ struct DaemonConfig {
   std::filesystem::path file;
   std::string log_level = "info";
   std::string http_listen = "127.0.0.1:9464";  // "" disables /metrics, /healthz and /readyz
-  std::filesystem::path state_dir;             // dead letters live here
+  std::filesystem::path state_dir;             // vigia.db (dedup, validators, cursors), dead letters
   std::size_t bus_capacity = 1024;
   std::vector<std::filesystem::path> rule_paths;
   std::size_t scorer_workers = 2;
-  std::size_t ingest_workers = 4;
+  struct Ingest {
+    std::size_t workers = 16;          // feeds polled at once (each waits on its own fetch)
+    std::size_t max_connections = 16;  // HTTP transfers at once, all feeds together
+    std::size_t max_per_host = 2;      // ... and per scheme://host:port: be polite to publishers
+    int broken_after = 5;              // failed polls in a row that make a feed "broken"
+    std::chrono::milliseconds backoff{30'000};          // first retry after a failed poll
+    std::chrono::milliseconds max_backoff{3'600'000};   // retries double up to this
+    std::chrono::milliseconds seen_ttl{std::chrono::hours(24 * 30)};  // how long published ids are kept
+    std::size_t dedup_memory = 200'000;  // ids kept in memory in front of the database
+  } ingest;
   std::chrono::milliseconds shutdown_grace{10'000};
   std::vector<connectors::FeedSpec> feeds;  // enabled feeds only
   std::vector<alerting::SinkSpec> sinks;    // enabled sinks only
