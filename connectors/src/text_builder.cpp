@@ -51,22 +51,32 @@ std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
 
 }  // namespace
 
-void encode_utf8(char32_t cp, std::string& out) {
+std::size_t encode_utf8(char32_t cp, char* out) {
   if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    out[0] = static_cast<char>(cp);
+    return 1;
   }
+  if (cp < 0x800) {
+    out[0] = static_cast<char>(0xC0 | (cp >> 6));
+    out[1] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = static_cast<char>(0xE0 | (cp >> 12));
+    out[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = static_cast<char>(0xF0 | (cp >> 18));
+  out[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = static_cast<char>(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+void encode_utf8(char32_t cp, std::string& out) {
+  char buf[4];
+  out.append(buf, encode_utf8(cp, buf));
 }
 
 char32_t windows1252_c1(unsigned char b) {
@@ -97,7 +107,7 @@ bool is_dropped(char32_t cp) {
          cp == 0x2060 || cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF;
 }
 
-enum class Role { kInline, kSkip, kBlock, kCell };
+}  // namespace
 
 Role role_of(std::string_view name) {
   // Sorted for binary search; names as the HTML parser reports them (lower case).
@@ -115,8 +125,6 @@ Role role_of(std::string_view name) {
   if (name == "td" || name == "th") return Role::kCell;
   return Role::kInline;
 }
-
-}  // namespace
 
 void TextBuilder::put(std::string_view encoded) {
   if (!out_.empty()) {
@@ -165,9 +173,9 @@ void TextBuilder::text(std::string_view text, bool newline_breaks) {
     } else if (is_blank(cp)) {
       blank();
     } else if (!is_dropped(cp)) {
-      std::string encoded;
-      encode_utf8(cp, encoded);
-      put(encoded);
+      // Accented letters are most of the non-ASCII text here: no allocation per character.
+      char encoded[4];
+      put(std::string_view(encoded, encode_utf8(cp, encoded)));
     }
     i += len;
     run = i;

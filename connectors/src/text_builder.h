@@ -43,6 +43,14 @@ void append_markup_text(const xmlNode* first, TextBuilder& out);
 
 // Appends code point `cp` (at most U+10FFFF) as UTF-8.
 void encode_utf8(char32_t cp, std::string& out);
+// Writes it into `out` (room for 4 bytes); returns the number of bytes.
+std::size_t encode_utf8(char32_t cp, char* out);
+
+// What an element does to the text around it: nothing (inline), hide its content (script, style,
+// head, ...), start a new line (p, div, li, br, h1..h6, ...) or separate cells (td, th).
+// `name` is the lower-case local name.
+enum class Role { kInline, kSkip, kBlock, kCell };
+Role role_of(std::string_view name);
 
 // What Windows-1252 means by byte `b` in 0x80..0x9F (U+20AC for 0x80, ...), or 0 for the five
 // bytes it leaves undefined. Also how we read the C1 control code points U+0080..U+009F in text:

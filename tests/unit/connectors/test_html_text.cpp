@@ -62,3 +62,28 @@ TEST_CASE("C1 control characters are read as the Windows-1252 characters they st
   CHECK(normalize_text("don\xC2\x92t") == "don’t");
   CHECK(normalize_text("a\xC2\x81" "b") == "ab");  // 0x81: undefined in Windows-1252, dropped
 }
+
+TEST_CASE("HTML is read in one pass the way a forgiving parser reads broken markup", "[connectors][html]") {
+  using vigia::connectors::html_to_text;
+  using vigia::connectors::TextLayout;
+  // A quote inside an unquoted attribute value does not open a quoted value.
+  CHECK(html_to_text(R"(<a href=http://e.mx/">enlace</a> y más)") == "enlace y más");
+  // Quoted values may hold '>' and '<'.
+  CHECK(html_to_text(R"(<img alt="a > b" src='x<y'>Texto)") == "Texto");
+  // Hidden content runs to its own end tag, whatever it contains, in any case.
+  CHECK(html_to_text("<p>Antes</p><SCRIPT>if (a < b) { x = '</p>'; }</script><p>Después</p>") == "Antes\nDespués");
+  CHECK(html_to_text("Uno<style>p{}</style >dos") == "Unodos");
+  CHECK(html_to_text("Uno<script/>dos") == "Unodos");
+  // Comments, doctypes and processing instructions vanish; CDATA is text.
+  CHECK(html_to_text("<!DOCTYPE html><!-- nota -->Hola<?php echo 1; ?> <![CDATA[a & b]]>") == "Hola a & b");
+  // A '<' that opens no tag is text; an unclosed tag ends the text.
+  CHECK(html_to_text("3 < 5 y 7 > 2 <b>sí</b>") == "3 < 5 y 7 > 2 sí");
+  CHECK(html_to_text("Visible <a href=\"nunca") == "Visible");
+  // References: named, numeric (Windows-1252 for the C1 range), unknown and unterminated kept.
+  CHECK(html_to_text("Michoac&aacute;n &#8212; &#146;CJNG&#x2019; &bogus; AT&T &amp") ==
+        "Michoacán — ’CJNG’ &bogus; AT&T &amp");
+  // Namespaced and upper-case block elements still break lines; cells are separated.
+  CHECK(html_to_text("<xhtml:P>uno</xhtml:P><DIV>dos</DIV><table><tr><td>a</td><td>b</td></tr></table>") ==
+        "uno\ndos\na b");
+  CHECK(html_to_text("<p>uno</p><p>dos</p>", TextLayout::kLine) == "uno dos");
+}

@@ -1,7 +1,8 @@
 // HTML (as found in feed descriptions and content) to the plain text the Item contract wants:
 // tags dropped, entities decoded, script/style content skipped, block elements (p, div, li,
 // br, h1..h6, ...) turned into line breaks and table cells into spaces, whitespace collapsed.
-// Parsing is libxml2's forgiving HTML parser with network access off.
+// One streaming pass over the source (no document is built, nothing is fetched); named entities
+// come from libxml2's HTML entity table.
 //
 // Every result is valid UTF-8 without control characters: invalid bytes become U+FFFD, C1
 // controls (U+0080..U+009F, from references such as &#146;) become the Windows-1252 characters
