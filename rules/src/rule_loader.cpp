@@ -17,7 +17,11 @@
 namespace vigia::rules {
 namespace {
 
-const std::vector<std::string> kTopKeys{"pack", "description", "lists", "rules"};
+const std::vector<std::string> kTopKeys{"pack", "description", "lists", "rules", "novelty", "spikes"};
+const std::vector<std::string> kNoveltyKeys{"id",   "title",  "description", "category", "severity", "pair",
+                                            "scope", "near", "window",      "learn_for", "when",     "enabled"};
+const std::vector<std::string> kSpikeKeys{"id",     "title", "description", "category", "severity", "rule", "by",
+                                          "bucket", "baseline", "factor",   "min_count", "enabled"};
 const std::vector<std::string> kRuleKeys{"id",       "title",     "description", "category", "severity", "tags",
                                          "enabled",  "fields",    "patterns",    "condition", "threshold", "tests"};
 const std::vector<std::string> kPatternKeys{"id", "terms", "regex", "list", "weight", "fields"};
@@ -93,6 +97,12 @@ class Loader {
       if (!doc.ok() || !doc.root().IsMap()) continue;
       if (const auto rules = doc.root()["rules"]) read_rules(doc, rules);
     }
+    // Detectors name rules and lists, so they come last.
+    for (const auto& doc : docs) {
+      if (!doc.ok() || !doc.root().IsMap()) continue;
+      if (const auto n = doc.root()["novelty"]) read_detectors(doc, n, "novelty", [&](const YAML::Node& d) { read_novelty(doc, d); });
+      if (const auto n = doc.root()["spikes"]) read_detectors(doc, n, "spikes", [&](const YAML::Node& d) { read_spike(doc, d); });
+    }
     if (rules_.empty() && !diags_.has_errors()) {
       diags_.error("pack.empty", "no rules found", {docs.empty() ? std::string("<no files>") : docs.front().file(), 0, 0});
     }
@@ -108,7 +118,7 @@ class Loader {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!diags_.has_errors()) {
       result.rules = std::make_shared<RuleSet>(std::move(rules_), std::move(lists_), table_.take(), db,
-                                               std::move(version), seconds);
+                                               std::move(version), seconds, std::move(novelty_), std::move(spikes_));
     } else if (db) {
       hs_free_database(db);
     }
@@ -469,6 +479,140 @@ class Loader {
     }
   }
 
+  template <typename Fn>
+  void read_detectors(const YamlDoc& doc, const YAML::Node& node, const char* section, Fn read_one) {
+    if (!node.IsSequence()) {
+      doc.error(node, "detector.type", std::string("'") + section + "' must be a list");
+      return;
+    }
+    for (const auto& d : node) {
+      if (!d.IsMap()) {
+        doc.error(d, "detector.type", "each detector must be a mapping");
+        continue;
+      }
+      read_one(d);
+    }
+  }
+
+  // The fields every detector has; false when one is missing or wrong (reported).
+  bool read_detector_head(const YamlDoc& doc, const YAML::Node& d, const std::vector<std::string>& keys,
+                          std::string& id, std::string& title, std::string& description, std::string& category,
+                          std::string& severity, bool& enabled) {
+    const std::size_t before = diags_.error_count();
+    const std::string label = d["id"] && d["id"].IsScalar() ? "detector '" + d["id"].Scalar() + "'" : "detector";
+    doc.check_keys(d, keys, "detector", label);
+    for (auto [key, out] : {std::pair<const char*, std::string*>{"id", &id}, {"title", &title},
+                            {"category", &category}, {"severity", &severity}}) {
+      if (!d[key]) {
+        doc.error(d, "detector.missing-key", label + " needs '" + key + "'");
+      } else if (auto v = doc.string_at(d[key], "detector")) {
+        *out = *v;
+      }
+    }
+    if (const auto v = d["description"]) {
+      if (auto t = doc.string_at(v, "detector")) description = *t;
+    }
+    if (const auto v = d["enabled"]) enabled = doc.bool_at(v, "detector").value_or(true);
+    if (!id.empty()) {
+      if (!valid_id(id)) doc.error(d["id"], "detector.bad-id", "detector id '" + id + "' may only use letters, digits, '_', '-' and '.'");
+      auto [it, inserted] = rule_ids_.emplace(id, doc.where(d));
+      if (!inserted) doc.error(d["id"], "detector.duplicate-id", "id '" + id + "' is already used at " + at(it->second));
+    }
+    if (!severity.empty() && !severity_rank(severity)) {
+      doc.error(d["severity"], "detector.bad-severity", "severity '" + severity + "' is not one of info, low, medium, high, critical");
+    }
+    return diags_.error_count() == before;
+  }
+
+  bool known_list(const YamlDoc& doc, const YAML::Node& at_node, const std::string& name) {
+    if (list_index_.count(name) != 0) return true;
+    doc.error(at_node, "detector.unknown-list", "unknown list '" + name + "'" + suggest_list(name));
+    return false;
+  }
+
+  void read_novelty(const YamlDoc& doc, const YAML::Node& d) {
+    NoveltyDef n;
+    n.where = doc.where(d);
+    bool ok = read_detector_head(doc, d, kNoveltyKeys, n.id, n.title, n.description, n.category, n.severity, n.enabled);
+    const auto pair = d["pair"];
+    if (!pair || !pair.IsSequence() || pair.size() != 2) {
+      doc.error(pair ? pair : d, "detector.pair", "novelty detector '" + n.id + "' needs 'pair: [list_a, list_b]'");
+      ok = false;
+    } else {
+      n.list_a = pair[0].Scalar();
+      n.list_b = pair[1].Scalar();
+      ok = known_list(doc, pair[0], n.list_a) && ok;
+      ok = known_list(doc, pair[1], n.list_b) && ok;
+    }
+    if (const auto v = d["scope"]) {
+      const std::string scope = doc.string_at(v, "detector").value_or("");
+      if (scope == "same_sentence") n.scope = NoveltyDef::Scope::kSameSentence;
+      else if (scope == "near") n.scope = NoveltyDef::Scope::kNear;
+      else if (scope == "item") n.scope = NoveltyDef::Scope::kItem;
+      else {
+        doc.error(v, "detector.bad-value", "scope must be same_sentence, near or item");
+        ok = false;
+      }
+    }
+    if (const auto v = d["near"]) {
+      if (auto w = doc.integer_at(v, "detector"); w && *w > 0) n.near_words = static_cast<int>(*w);
+    }
+    if (const auto v = d["window"]) {
+      if (auto w = doc.duration_at(v, "detector")) n.window = *w;
+    }
+    if (const auto v = d["learn_for"]) {
+      if (auto w = doc.duration_at(v, "detector")) n.learn_for = *w;
+    }
+    if (const auto v = d["when"]) {
+      if (auto w = doc.strings_at(v, "detector")) n.when = *w;
+    }
+    if (ok) novelty_.push_back(std::move(n));
+  }
+
+  void read_spike(const YamlDoc& doc, const YAML::Node& d) {
+    SpikeDef sp;
+    sp.where = doc.where(d);
+    bool ok = read_detector_head(doc, d, kSpikeKeys, sp.id, sp.title, sp.description, sp.category, sp.severity,
+                                 sp.enabled);
+    if (const auto v = d["rule"]) {
+      sp.rule = doc.string_at(v, "detector").value_or("");
+      const bool exists = std::any_of(rules_.begin(), rules_.end(), [&](const RuleDef& r) { return r.id == sp.rule; });
+      if (!exists) {
+        doc.error(v, "detector.unknown-rule", "spike detector '" + sp.id + "' counts unknown rule '" + sp.rule + "'");
+        ok = false;
+      }
+    } else {
+      // Without `rule`, the signal's own category names the rules to count.
+      sp.rule_category = sp.category;
+    }
+    if (const auto v = d["by"]) {
+      sp.by = doc.string_at(v, "detector").value_or("");
+      ok = known_list(doc, v, sp.by) && ok;
+    }
+    if (const auto v = d["bucket"]) {
+      if (auto w = doc.duration_at(v, "detector")) sp.bucket = *w;
+    }
+    if (const auto v = d["baseline"]) {
+      if (auto w = doc.duration_at(v, "detector")) sp.baseline = *w;
+    }
+    if (sp.baseline < sp.bucket * 2) {
+      doc.error(d, "detector.bad-value", "spike detector '" + sp.id + "': baseline must span at least two buckets");
+      ok = false;
+    }
+    if (const auto v = d["factor"]) {
+      if (auto f = doc.number_at(v, "detector"); f && *f > 1) {
+        sp.factor = *f;
+      } else {
+        doc.error(v, "detector.bad-value", "factor must be a number above 1");
+        ok = false;
+      }
+    }
+    if (const auto v = d["min_count"]) {
+      if (auto m = doc.integer_at(v, "detector"); m && *m >= 1) sp.min_count = static_cast<int>(*m);
+    }
+    if (ok) spikes_.push_back(std::move(sp));
+  }
+
   void build_expressions() {
     for (std::uint32_t r = 0; r < rules_.size(); ++r) {
       const RuleDef& rule = rules_[r];
@@ -546,6 +690,8 @@ class Loader {
   std::map<std::string, int> list_index_;
   std::vector<RuleDef> rules_;
   std::map<std::string, SourceLocation> rule_ids_;
+  std::vector<NoveltyDef> novelty_;
+  std::vector<SpikeDef> spikes_;
   std::map<std::pair<std::string, std::string>, PendingSources> pending_;
   ExpressionTable table_;
 };
@@ -564,10 +710,13 @@ std::string version_of(const std::vector<std::pair<std::string, std::string>>& d
 }  // namespace
 
 RuleSet::RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std::vector<Expression> expressions,
-                 hs_database* database, std::string version, double compile_seconds)
+                 hs_database* database, std::string version, double compile_seconds, std::vector<NoveltyDef> novelty,
+                 std::vector<SpikeDef> spikes)
     : rules_(std::move(rules)),
       lists_(std::move(lists)),
       expressions_(std::move(expressions)),
+      novelty_(std::move(novelty)),
+      spikes_(std::move(spikes)),
       list_users_(lists_.size()),
       database_(database),
       version_(std::move(version)),

@@ -179,3 +179,82 @@ TEST_CASE("a missing rules path is an error, not a crash", "[rules][loader]") {
   CHECK_FALSE(r.rules);
   CHECK_THAT(r.diagnostics.to_text(), Catch::Contains("/nonexistent/vigia/rules: error[io.read]"));
 }
+
+TEST_CASE("novelty and spike detectors load from rule files and are validated like rules", "[rules][loader][detectors]") {
+  const std::string base = R"(
+lists:
+  cartels: {CJNG: []}
+  places_mx: {Zacatecas: []}
+rules:
+  - id: shift
+    title: T
+    category: territorial_shift
+    severity: high
+    patterns:
+      - id: who
+        list: cartels
+)";
+  auto ok = load(base + R"(
+novelty:
+  - id: cartel-new-place
+    title: New pair
+    category: territorial_shift
+    severity: medium
+    pair: [cartels, places_mx]
+    scope: near
+    near: 8
+    window: 30d
+    learn_for: 2d
+    when: [territorial_shift]
+spikes:
+  - id: shift-spike
+    title: Surge
+    category: territorial_shift
+    severity: high
+    rule: shift
+    by: places_mx
+    bucket: 1h
+    baseline: 7d
+    factor: 4
+    min_count: 3
+)");
+  INFO(ok.diagnostics.to_text());
+  REQUIRE(ok.rules);
+  REQUIRE(ok.rules->novelty().size() == 1);
+  const auto& n = ok.rules->novelty()[0];
+  CHECK(n.list_a == "cartels");
+  CHECK(n.list_b == "places_mx");
+  CHECK(n.scope == NoveltyDef::Scope::kNear);
+  CHECK(n.near_words == 8);
+  CHECK(n.window == std::chrono::hours(24 * 30));
+  CHECK(n.learn_for == std::chrono::hours(48));
+  CHECK(n.when == std::vector<std::string>{"territorial_shift"});
+  REQUIRE(ok.rules->spikes().size() == 1);
+  CHECK(ok.rules->spikes()[0].rule == "shift");
+  CHECK(ok.rules->spikes()[0].by == "places_mx");
+  CHECK(ok.rules->spikes()[0].factor == 4);
+
+  auto bad = load(base + R"(
+novelty:
+  - id: shift
+    title: Clash
+    category: territorial_shift
+    severity: loud
+    pair: [cartels, placez_mx]
+spikes:
+  - id: s
+    title: S
+    category: territorial_shift
+    severity: high
+    rule: nope
+    bucket: 1d
+    baseline: 1d
+)");
+  CHECK_FALSE(bad.rules);
+  const std::string text = bad.diagnostics.to_text();
+  CHECK_THAT(text, Catch::Contains("error[detector.duplicate-id]: id 'shift' is already used"));
+  CHECK_THAT(text, Catch::Contains("error[detector.bad-severity]"));
+  CHECK_THAT(text, Catch::Contains("unknown list 'placez_mx' (did you mean 'places_mx'?)"));
+  CHECK_THAT(text, Catch::Contains("counts unknown rule 'nope'"));
+  CHECK_THAT(text, Catch::Contains("baseline must span at least two buckets"));
+}

@@ -13,6 +13,7 @@
 
 #include "vigia/core/diagnostics.h"
 #include "vigia/rules/condition.h"
+#include "vigia/rules/detectors.h"
 
 struct hs_database;
 
@@ -84,7 +85,8 @@ struct Expression {
 class RuleSet {
  public:
   RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std::vector<Expression> expressions,
-          hs_database* database, std::string version, double compile_seconds);
+          hs_database* database, std::string version, double compile_seconds, std::vector<NoveltyDef> novelty = {},
+          std::vector<SpikeDef> spikes = {});
   ~RuleSet();
   RuleSet(const RuleSet&) = delete;
   RuleSet& operator=(const RuleSet&) = delete;
@@ -92,6 +94,8 @@ class RuleSet {
   const std::vector<RuleDef>& rules() const { return rules_; }
   const std::vector<EntityList>& lists() const { return lists_; }
   const std::vector<Expression>& expressions() const { return expressions_; }
+  const std::vector<NoveltyDef>& novelty() const { return novelty_; }
+  const std::vector<SpikeDef>& spikes() const { return spikes_; }
   const hs_database* database() const { return database_; }
   // Rules that use list i (through a pattern), so a list match wakes them.
   const std::vector<std::uint32_t>& list_users(std::size_t list) const { return list_users_[list]; }
@@ -104,6 +108,8 @@ class RuleSet {
   std::vector<RuleDef> rules_;
   std::vector<EntityList> lists_;
   std::vector<Expression> expressions_;
+  std::vector<NoveltyDef> novelty_;
+  std::vector<SpikeDef> spikes_;
   std::vector<std::vector<std::uint32_t>> list_users_;
   hs_database* database_;
   std::string version_;
