@@ -324,7 +324,7 @@ struct Scorer::Impl final : ConditionContext {
       result.matches.push_back(Match{rule.id, rule.title, rule.category, rule.severity, t.score, std::move(t.terms)});
     }
     current_rule = nullptr;
-    if (result.matches.empty()) return result;
+    if (result.matches.empty() && rules->novelty().empty()) return result;
     std::stable_sort(result.matches.begin(), result.matches.end(), [](const Match& a, const Match& b) {
       const int ra = severity_rank(a.severity).value_or(0);
       const int rb = severity_rank(b.severity).value_or(0);
@@ -337,6 +337,14 @@ struct Scorer::Impl final : ConditionContext {
       for (const auto& o : occs) {
         const std::string& canonical = rules->lists()[l].entries[o.entry];
         if (std::find(names.begin(), names.end(), canonical) == names.end()) names.push_back(canonical);
+      }
+    }
+    if (!rules->novelty().empty()) {
+      // entity_occ holds this item's gazetteer matches with nesting removed, sorted by position.
+      for (const auto& o : entity_occ) {
+        const auto& w = word_index(o.field);
+        result.mentions.push_back({o.list, o.entry, o.field, static_cast<std::uint32_t>(rank(w.word_starts, o.from)),
+                                   static_cast<std::uint32_t>(rank(w.sentence_breaks, o.from))});
       }
     }
     return result;

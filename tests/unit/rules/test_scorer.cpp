@@ -281,3 +281,35 @@ rules:
   CHECK(saw_leader);
   CHECK(s.score(item("", "Un convoy del CJNG")).matches.size() == 1);
 }
+
+TEST_CASE("with novelty detectors the scorer reports every entity mention with its word and sentence", "[rules][scorer]") {
+  auto rules = compile(R"(
+lists:
+  cartels: {CJNG: []}
+  places_mx: {Zacatecas: []}
+rules:
+  - id: r
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: p
+        terms: [narcomanta]
+novelty:
+  - id: pair
+    title: New pair
+    category: territorial_shift
+    severity: medium
+    pair: [cartels, places_mx]
+)");
+  Scorer s(rules);
+  auto r = s.score(item("Llega el CJNG. Zacatecas en alerta"));  // no rule fires
+  CHECK(r.matches.empty());
+  REQUIRE(r.mentions.size() == 2);
+  CHECK(rules->lists()[r.mentions[0].list].entries[r.mentions[0].entry] == "CJNG");
+  CHECK(r.mentions[0].word == 2);
+  CHECK(r.mentions[0].sentence == 0);
+  CHECK(r.mentions[1].word == 3);
+  CHECK(r.mentions[1].sentence == 1);
+  CHECK(r.entities.at("places_mx") == std::vector<std::string>{"Zacatecas"});
+}

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -17,9 +18,22 @@
 
 namespace vigia::rules {
 
+// One entity-list match in an item (nested ones dropped, see docs/rules.md), with the positions
+// that scoped detectors (same sentence, near) need.
+struct EntityMention {
+  std::uint32_t list = 0;   // index into RuleSet::lists()
+  std::uint32_t entry = 0;  // index into that list's entries (canonical names)
+  std::uint8_t field = 0;   // index into kFieldNames
+  std::uint32_t word = 0;   // words before it in the field
+  std::uint32_t sentence = 0;  // sentence breaks before it in the field
+};
+
 struct ScoreResult {
   std::vector<Match> matches;  // most severe first, then highest score
-  Entities entities;           // filled only when something matched
+  // Filled when something matched, and always when the rule set has novelty detectors (they look
+  // at entities whether or not a rule fired).
+  Entities entities;
+  std::vector<EntityMention> mentions;  // in reading order (field, then position)
 };
 
 // How one rule fared on one text, fired or not: what `vigia rules test` prints on a failure.
