@@ -25,7 +25,10 @@ class ObjectReader {
 
   void string(const char* key, std::string& out) {
     element e;
-    if (!lookup(key, e)) return;
+    if (lookup(key, e)) as_string(key, e, out);
+  }
+
+  void as_string(std::string_view key, element e, std::string& out) {
     std::string_view sv;
     if (e.get_string().get(sv) != simdjson::SUCCESS) return type_error(key, "a string");
     out.assign(sv);
@@ -33,7 +36,10 @@ class ObjectReader {
 
   void strings(const char* key, std::vector<std::string>& out) {
     element e;
-    if (!lookup(key, e)) return;
+    if (lookup(key, e)) as_strings(key, e, out);
+  }
+
+  void as_strings(std::string_view key, element e, std::vector<std::string>& out) {
     simdjson::dom::array arr;
     if (e.get_array().get(arr) != simdjson::SUCCESS) return type_error(key, "an array of strings");
     for (element v : arr) {
@@ -44,9 +50,9 @@ class ObjectReader {
   }
 
   // Unparseable dates are dropped rather than failing the record: scoring does not need them.
-  void time(const char* key, std::optional<Timestamp>& out) {
-    std::string text;
-    string(key, text);
+  void as_time(std::string_view key, element e, std::optional<Timestamp>& out) {
+    std::string_view text;
+    if (e.get_string().get(text) != simdjson::SUCCESS) return type_error(key, "a string");
     if (!text.empty()) out = parse_rfc3339(text);
   }
 
@@ -72,9 +78,7 @@ class ObjectReader {
     out = static_cast<std::size_t>(v);
   }
 
-  void boolean(const char* key, bool& out) {
-    element e;
-    if (!lookup(key, e)) return;
+  void as_boolean(std::string_view key, element e, bool& out) {
     if (e.get_bool().get(out) != simdjson::SUCCESS) type_error(key, "a boolean");
   }
 
@@ -109,8 +113,8 @@ class ObjectReader {
     if (obj_[key].get(out) != simdjson::SUCCESS) return false;
     return !out.is_null();
   }
-  void type_error(const char* key, const char* expected) {
-    fail(make_error("schema", where_ + "." + key + " must be " + expected));
+  void type_error(std::string_view key, const char* expected) {
+    fail(make_error("schema", where_ + "." + std::string(key) + " must be " + expected));
   }
 
   object obj_;
@@ -137,20 +141,27 @@ Result<object> parse_root(simdjson::dom::parser& parser, std::string_view json) 
   return obj;
 }
 
-void read_item(ObjectReader& r, Item& item) {
-  r.string("id", item.id);
-  r.string("source", item.source);
-  r.string("connector", item.connector);
-  r.string("url", item.url);
-  r.string("title", item.title);
-  r.string("summary", item.summary);
-  r.string("content", item.content);
-  r.string("lang", item.lang);
-  r.time("published", item.published);
-  r.boolean("published_is_fetch_time", item.published_is_fetch_time);
-  r.time("fetched", item.fetched);
-  r.strings("authors", item.authors);
-  r.strings("tags", item.tags);
+// One pass over the object's fields: keyed lookups would each scan them again, and items are
+// decoded once per record on the scorer's hot path.
+void read_item(object obj, ObjectReader& r, Item& item) {
+  for (const auto field : obj) {
+    const std::string_view k = field.key;
+    const element v = field.value;
+    if (v.is_null()) continue;
+    if (k == "title") r.as_string(k, v, item.title);
+    else if (k == "summary") r.as_string(k, v, item.summary);
+    else if (k == "content") r.as_string(k, v, item.content);
+    else if (k == "id") r.as_string(k, v, item.id);
+    else if (k == "url") r.as_string(k, v, item.url);
+    else if (k == "source") r.as_string(k, v, item.source);
+    else if (k == "connector") r.as_string(k, v, item.connector);
+    else if (k == "lang") r.as_string(k, v, item.lang);
+    else if (k == "published") r.as_time(k, v, item.published);
+    else if (k == "fetched") r.as_time(k, v, item.fetched);
+    else if (k == "published_is_fetch_time") r.as_boolean(k, v, item.published_is_fetch_time);
+    else if (k == "authors") r.as_strings(k, v, item.authors);
+    else if (k == "tags") r.as_strings(k, v, item.tags);
+  }
 }
 
 simdjson::dom::parser& thread_parser() {
@@ -270,7 +281,7 @@ Result<Item> decode_item(std::string_view json) {
   if (!root) return root.error();
   ObjectReader r(*root, "item");
   Item item;
-  read_item(r, item);
+  read_item(*root, r, item);
   if (r.error()) return *r.error();
   return item;
 }
@@ -286,7 +297,7 @@ Result<Hit> decode_hit(std::string_view json) {
     return make_error("schema", "hit.item is missing");
   }
   ObjectReader ir(item_obj, "hit.item");
-  read_item(ir, hit.item);
+  read_item(item_obj, ir, hit.item);
   if (ir.error()) return *ir.error();
 
   simdjson::dom::array matches;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <climits>
+#include <mutex>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -79,8 +81,9 @@ class ExpressionTable {
   std::vector<Expression> expressions_;
 };
 
-constexpr unsigned kTermFlags = HS_FLAG_SOM_LEFTMOST;
-constexpr unsigned kRegexFlags = HS_FLAG_SOM_LEFTMOST | HS_FLAG_CASELESS | HS_FLAG_DOTALL;
+// No HS_FLAG_SOM_LEFTMOST here: see RuleSet::database(). It is added only in som_database().
+constexpr unsigned kTermFlags = 0;
+constexpr unsigned kRegexFlags = HS_FLAG_CASELESS | HS_FLAG_DOTALL;
 
 class Loader {
  public:
@@ -650,7 +653,23 @@ class Loader {
     }
   }
 
+  // Fixed widths let the scorer find a match's start without start-of-match tracking.
+  void measure_widths() {
+    for (std::uint32_t i = 0; i < table_.size(); ++i) {
+      Expression& e = table_[i];
+      hs_expr_info_t* info = nullptr;
+      hs_compile_error_t* err = nullptr;
+      if (hs_expression_info(e.regex.c_str(), e.flags, &info, &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);  // reported by compile() with its position
+        continue;
+      }
+      if (info->min_width == info->max_width && info->max_width != UINT_MAX) e.width = info->min_width;
+      std::free(info);
+    }
+  }
+
   hs_database_t* compile() {
+    measure_widths();
     const auto& exprs = table_.all();
     std::vector<const char*> patterns;
     std::vector<unsigned> flags;
@@ -721,6 +740,8 @@ RuleSet::RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std:
       database_(database),
       version_(std::move(version)),
       compile_seconds_(compile_seconds) {
+  som_.reserve(expressions_.size());
+  for (std::size_t i = 0; i < expressions_.size(); ++i) som_.push_back(std::make_unique<SomSlot>());
   for (std::uint32_t r = 0; r < rules_.size(); ++r) {
     for (const auto& p : rules_[r].patterns) {
       for (const int l : p.lists) {
@@ -731,8 +752,31 @@ RuleSet::RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std:
   }
 }
 
+struct RuleSet::SomSlot {
+  std::once_flag once;
+  hs_database_t* db = nullptr;
+  ~SomSlot() {
+    if (db) hs_free_database(db);
+  }
+};
+
 RuleSet::~RuleSet() {
   if (database_) hs_free_database(database_);
+}
+
+const hs_database* RuleSet::som_database(std::size_t expression) const {
+  SomSlot& slot = *som_[expression];
+  std::call_once(slot.once, [&] {
+    const Expression& e = expressions_[expression];
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile(e.regex.c_str(), e.flags | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &slot.db, &err) != HS_SUCCESS) {
+      // The expression compiled without SOM; with it Hyperscan may refuse ("pattern too large").
+      // The scorer then reports the match from its end, which is still the right passage.
+      hs_free_compile_error(err);
+      slot.db = nullptr;
+    }
+  });
+  return slot.db;
 }
 
 std::size_t RuleSet::enabled_rule_count() const {

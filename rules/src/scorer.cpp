@@ -3,6 +3,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "vigia/core/check.h"
 #include "vigia/core/severity.h"
@@ -56,12 +57,64 @@ struct Scorer::Impl final : ConditionContext {
 
   ~Impl() override {
     if (scratch) hs_free_scratch(scratch);
+    if (som_scratch) hs_free_scratch(som_scratch);
   }
 
-  static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int, void* ctx) {
+  static constexpr std::uint32_t kUnknownStart = UINT32_MAX;
+
+  // The main database reports ends only; a fixed-width expression's start follows from its end.
+  static int on_match(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* ctx) {
     auto* self = static_cast<Impl*>(ctx);
-    self->raw.push_back({self->current_field, id, static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to)});
+    const std::uint32_t end = static_cast<std::uint32_t>(to);
+    const std::uint32_t width = self->rules->expressions()[id].width;
+    self->raw.push_back({self->current_field, id, width > 0 ? end - width : kUnknownStart, end});
     return 0;
+  }
+
+  struct SomSearch {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>>* found;  // (start, end)
+  };
+
+  static int on_som_match(unsigned int, unsigned long long from, unsigned long long to, unsigned int, void* ctx) {
+    static_cast<SomSearch*>(ctx)->found->emplace_back(static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to));
+    return 0;
+  }
+
+  // Starts of variable-width matches, from one start-of-match scan per (field, expression) that
+  // matched — rare, so the common path never pays for start tracking.
+  void resolve_starts() {
+    if (std::none_of(raw.begin(), raw.end(), [](const RawMatch& m) { return m.from == kUnknownStart; })) return;
+    std::sort(raw.begin(), raw.end(), [](const RawMatch& a, const RawMatch& b) {
+      if (a.field != b.field) return a.field < b.field;
+      if (a.expr != b.expr) return a.expr < b.expr;
+      return a.to < b.to;
+    });
+    for (std::size_t i = 0; i < raw.size();) {
+      std::size_t j = i;
+      while (j < raw.size() && raw[j].field == raw[i].field && raw[j].expr == raw[i].expr) ++j;
+      if (raw[i].from == kUnknownStart) {
+        som_found.clear();
+        const hs_database* db = rules->som_database(raw[i].expr);
+        if (db != nullptr) {
+          VIGIA_CHECK(hs_alloc_scratch(db, &som_scratch) == HS_SUCCESS, "hs_alloc_scratch failed");
+          const std::string& text = folded[raw[i].field].text;
+          SomSearch search{&som_found};
+          const hs_error_t rc = hs_scan(db, text.data(), raw[j - 1].to, 0, som_scratch, &Impl::on_som_match, &search);
+          VIGIA_CHECK(rc == HS_SUCCESS, "hs_scan (start of match) failed");
+        }
+        for (std::size_t k = i; k < j; ++k) {
+          // The leftmost start reported for this end; without one, the match is quoted from its end.
+          raw[k].from = raw[k].to;
+          for (const auto& [from, to] : som_found) {
+            if (to == raw[k].to) {
+              raw[k].from = from;
+              break;
+            }
+          }
+        }
+      }
+      i = j;
+    }
   }
 
   void reset() {
@@ -108,6 +161,7 @@ struct Scorer::Impl final : ConditionContext {
       VIGIA_CHECK(rc == HS_SUCCESS, "hs_scan failed");
     }
     const auto& exprs = rules->expressions();
+    resolve_starts();
     for (auto& m : raw) {
       if (!exprs[m.expr].extend_right) continue;
       const std::string& text = folded[m.field].text;
@@ -285,8 +339,9 @@ struct Scorer::Impl final : ConditionContext {
     return Term{std::move(id), std::string(kFieldNames[o.field]), start, end, make_snippet(original[o.field], start, end)};
   }
 
-  // Scores rule r against the scanned item, whether or not it fires.
-  RuleTrace trace_rule(std::uint32_t r) {
+  // Scores rule r against the scanned item, whether or not it fires. Terms (with their snippets,
+  // the costly part) are built only when it fires or `always_explain` asks for them.
+  RuleTrace trace_rule(std::uint32_t r, bool always_explain) {
     const RuleDef& rule = rules->rules()[r];
     current_rule = &rule;
     current_rule_index = r;
@@ -294,21 +349,29 @@ struct Scorer::Impl final : ConditionContext {
     t.threshold = rule.threshold;
     for (int p : rule.trigger_patterns) t.triggered = t.triggered || matched(p);
     t.condition = t.triggered && evaluate(rule.condition, *this);
-    for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
-      collect(p, scratch_a);
-      if (scratch_a.empty()) continue;
-      std::sort(scratch_a.begin(), scratch_a.end(), occurrence_order);
-      const double contribution = pattern_score(rule, rule.patterns[p], scratch_a);
-      t.score += contribution;
-      t.contributions.emplace_back(rule.patterns[p].id, contribution);
-      for (std::size_t k = 0; k < scratch_a.size() && k < kTermsPerPattern && t.terms.size() < kTermsPerMatch; ++k) {
-        t.terms.push_back(make_term(rule.patterns[p], scratch_a[k]));
+    if (t.condition || always_explain) {
+      for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
+        collect(p, scratch_a);
+        if (scratch_a.empty()) continue;
+        const double contribution = pattern_score(rule, rule.patterns[p], scratch_a);
+        t.score += contribution;
+        t.contributions.emplace_back(rule.patterns[p].id, contribution);
       }
     }
-    std::sort(t.terms.begin(), t.terms.end(), [](const Term& a, const Term& b) {
-      return a.field != b.field ? field_rank(a.field) < field_rank(b.field) : a.start < b.start;
-    });
     t.fired = t.condition && t.score >= rule.threshold;
+    if (t.fired || always_explain) {
+      for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
+        collect(p, scratch_a);
+        if (scratch_a.empty()) continue;
+        std::sort(scratch_a.begin(), scratch_a.end(), occurrence_order);
+        for (std::size_t k = 0; k < scratch_a.size() && k < kTermsPerPattern && t.terms.size() < kTermsPerMatch; ++k) {
+          t.terms.push_back(make_term(rule.patterns[p], scratch_a[k]));
+        }
+      }
+      std::sort(t.terms.begin(), t.terms.end(), [](const Term& a, const Term& b) {
+        return a.field != b.field ? field_rank(a.field) < field_rank(b.field) : a.start < b.start;
+      });
+    }
     current_rule = nullptr;
     return t;
   }
@@ -319,7 +382,7 @@ struct Scorer::Impl final : ConditionContext {
     for (const auto r : touched_rules) {
       const RuleDef& rule = rules->rules()[r];
       if (!rule.enabled) continue;
-      RuleTrace t = trace_rule(r);
+      RuleTrace t = trace_rule(r, /*always_explain=*/false);
       if (!t.fired) continue;
       result.matches.push_back(Match{rule.id, rule.title, rule.category, rule.severity, t.score, std::move(t.terms)});
     }
@@ -359,6 +422,8 @@ struct Scorer::Impl final : ConditionContext {
 
   RuleSetPtr rules;
   hs_scratch_t* scratch = nullptr;
+  hs_scratch_t* som_scratch = nullptr;  // grown to fit each start-of-match database used
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> som_found;
   std::array<FoldedText, kFieldCount> folded;
   std::array<std::string_view, kFieldCount> original;
   std::uint32_t current_field = 0;
@@ -394,7 +459,7 @@ ScoreResult Scorer::score(const Item& item) { return score_fields({item.title, i
 
 RuleTrace Scorer::trace(const std::array<std::string_view, kFieldCount>& fields, std::size_t rule_index) {
   impl_->scan(fields);
-  return impl_->trace_rule(static_cast<std::uint32_t>(rule_index));
+  return impl_->trace_rule(static_cast<std::uint32_t>(rule_index), /*always_explain=*/true);
 }
 
 }  // namespace vigia::rules

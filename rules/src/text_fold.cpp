@@ -86,15 +86,13 @@ const FoldCache& cache() {
   return c;
 }
 
-// Appends the folding of `cp` without building a temporary string for the common cases.
-void append_folded(char32_t cp, std::string& out) {
-  if (cp >= kCacheLow && cp < kCacheHigh) {
-    out += cache().latin[cp - kCacheLow];
-  } else if (cp >= kPunctLow && cp < kPunctHigh) {
-    out += cache().punct[cp - kPunctLow];
-  } else {
-    out += fold_code_point_uncached(cp);
-  }
+// The folding of `cp`, without a temporary string for the ranges news text lives in.
+std::string_view folded_view(char32_t cp) {
+  if (cp >= kCacheLow && cp < kCacheHigh) return cache().latin[cp - kCacheLow];
+  if (cp >= kPunctLow && cp < kPunctHigh) return cache().punct[cp - kPunctLow];
+  thread_local std::string rare;
+  rare = fold_code_point_uncached(cp);
+  return rare;
 }
 
 constexpr std::array<char, 128> make_ascii_table() {
@@ -104,74 +102,121 @@ constexpr std::array<char, 128> make_ascii_table() {
 }
 constexpr std::array<char, 128> kAsciiLower = make_ascii_table();
 
-bool is_fold_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-// Appends one folded byte. Whitespace runs collapse to one character — a newline when the run
-// held a line break, since sentences end there — so a space in a pattern is one fixed byte.
-// Returns whether the byte was kept.
-inline bool emit(std::string& out, char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (!is_fold_space(u)) {
-    out.push_back(c);
-    return true;
-  }
-  const char w = (c == ' ' || c == '\t') ? ' ' : '\n';
-  if (!out.empty() && is_fold_space(static_cast<unsigned char>(out.back()))) {
-    if (w == '\n') out.back() = '\n';
-    return false;
-  }
-  out.push_back(w);
-  return true;
-}
-
-// True when folding `s` is byte-for-byte: ASCII with no whitespace to collapse or translate.
-bool folds_in_place(std::string_view s) {
+// Lower-cases `in` into `out` while it folds byte for byte — ASCII with no whitespace to collapse
+// or translate, most English text — in one pass; false as soon as it does not (then `out` is
+// partial and the caller starts over on the general path).
+bool fold_in_place(std::string_view in, std::string& out) {
+  out.resize(in.size());
   bool prev_space = false;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
     if (c & 0x80) return false;
-    const bool space = is_fold_space(c);
-    if (space && (prev_space || (c != ' ' && c != '\n'))) return false;
-    prev_space = space;
+    if (c <= ' ') {
+      const bool space = c == ' ' || c == '\n';
+      if (!space && (c == '\t' || c == '\r' || c == '\f' || c == '\v')) return false;
+      if (space && prev_space) return false;
+      prev_space = space;
+    } else {
+      prev_space = false;
+    }
+    out[i] = kAsciiLower[c];
   }
   return true;
 }
 
+// One pass, byte by byte for ASCII and code point by code point otherwise. Whitespace runs
+// collapse to one character — a newline when the run held a line break, since sentences end
+// there — so a space in a pattern is one fixed byte. Every output byte records where in `in` its
+// code point started (when tracking), which is what maps matches back to the original text.
+// Output goes into pre-sized buffers through raw cursors: this runs on every field of every item.
 template <bool kTrackOrigin>
-void fold_general(std::string_view in, std::string& out, std::vector<std::uint32_t>* origin) {
-  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(in.data());
-  std::string folded_cp;
-  std::size_t i = 0;
-  while (i < in.size()) {
-    const auto b = static_cast<unsigned char>(in[i]);
-    std::size_t consumed = 1;
-    if (b < 0x80) {
-      // An 'n' followed by a combining tilde is an ñ written decomposed (NFD sources).
-      if ((b == 'n' || b == 'N') && i + 2 < in.size() && static_cast<unsigned char>(in[i + 1]) == 0xCC &&
-          static_cast<unsigned char>(in[i + 2]) == 0x83) {
-        out += "\xC3\xB1";
-        consumed = 3;
-      } else {
-        emit(out, kAsciiLower[b]);
+class Folder {
+ public:
+  Folder(std::string& out, std::vector<std::uint32_t>* origin) : out_(out), origin_(origin) {}
+
+  void run(std::string_view in) {
+    const std::size_t n = in.size();
+    const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+    reserve(n + 16);
+    std::size_t i = 0;
+    while (i < n) {
+      const unsigned char b = s[i];
+      if (b < 0x80) {
+        if (b <= ' ' && (b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v')) {
+          blank(b != ' ' && b != '\t', i);
+        } else if ((b | 0x20) == 'n' && i + 2 < n && s[i + 1] == 0xCC && s[i + 2] == 0x83) {
+          // An 'n' followed by a combining tilde is an ñ written decomposed (NFD sources).
+          put('\xC3', i);
+          put('\xB1', i);
+          i += 3;
+          continue;
+        } else {
+          put(kAsciiLower[b], i);
+        }
+        ++i;
+        continue;
       }
-    } else {
-      utf8proc_int32_t cp = 0;
-      const auto n = utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(in.size() - i), &cp);
-      if (n <= 0) {
-        emit(out, ' ');  // an invalid byte is a boundary, never a crash
+      char32_t cp = 0;
+      std::size_t len = 0;
+      if (b >= 0xC2 && b <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+        cp = (static_cast<char32_t>(b & 0x1F) << 6) | (s[i + 1] & 0x3F);  // Latin: most of it
+        len = 2;
       } else {
-        consumed = static_cast<std::size_t>(n);
-        if (cp != static_cast<utf8proc_int32_t>(kCombiningTilde)) {
-          folded_cp.clear();
-          append_folded(static_cast<char32_t>(cp), folded_cp);
-          for (char c : folded_cp) emit(out, c);
+        utf8proc_int32_t decoded = 0;
+        const auto l = utf8proc_iterate(s + i, static_cast<utf8proc_ssize_t>(n - i), &decoded);
+        if (l <= 0) {
+          blank(false, i);  // an invalid byte is a boundary, never a crash
+          ++i;
+          continue;
+        }
+        cp = static_cast<char32_t>(decoded);
+        len = static_cast<std::size_t>(l);
+      }
+      if (cp != kCombiningTilde) {
+        const std::string_view folded = folded_view(cp);
+        reserve(folded.size() + (n - i) + 16);
+        for (const char c : folded) {
+          if (c == ' ' || c == '\n') {
+            blank(c == '\n', i);
+          } else {
+            put(c, i);
+          }
         }
       }
+      i += len;
     }
-    if constexpr (kTrackOrigin) origin->resize(out.size(), static_cast<std::uint32_t>(i));
-    i += consumed;
+    out_.resize(size_);
+    if constexpr (kTrackOrigin) origin_->resize(size_);
   }
-}
+
+ private:
+  // Room for at least `more` bytes past what is written.
+  void reserve(std::size_t more) {
+    if (size_ + more <= out_.size()) return;
+    out_.resize(size_ + more + more / 2);
+    if constexpr (kTrackOrigin) origin_->resize(out_.size());
+  }
+  void put(char c, std::size_t at) {
+    out_[size_] = c;
+    if constexpr (kTrackOrigin) (*origin_)[size_] = static_cast<std::uint32_t>(at);
+    ++size_;
+    last_blank_ = false;
+  }
+  void blank(bool line_break, std::size_t at) {
+    if (last_blank_) {
+      if (line_break) out_[size_ - 1] = '\n';
+      return;
+    }
+    put(line_break ? '\n' : ' ', at);
+    last_blank_ = true;
+  }
+
+  std::string& out_;
+  std::vector<std::uint32_t>* origin_;
+  std::size_t size_ = 0;
+  bool last_blank_ = false;
+};
 
 }  // namespace
 
@@ -197,20 +242,14 @@ void fold_text(std::string_view in, FoldedText& out) {
   out.text.clear();
   out.origin.clear();
   out.original_size = in.size();
-  if (folds_in_place(in)) {
-    out.text.resize(in.size());
-    for (std::size_t i = 0; i < in.size(); ++i) out.text[i] = kAsciiLower[static_cast<unsigned char>(in[i])];
-    return;
-  }
-  out.text.reserve(in.size());
-  out.origin.reserve(in.size());
-  fold_general<true>(in, out.text, &out.origin);
+  if (fold_in_place(in, out.text)) return;
+  out.text.clear();
+  Folder<true>(out.text, &out.origin).run(in);
 }
 
 std::string fold(std::string_view in) {
   std::string out;
-  out.reserve(in.size());
-  fold_general<false>(in, out, nullptr);
+  Folder<false>(out, nullptr).run(in);
   return out;
 }
 

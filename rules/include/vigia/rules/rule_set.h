@@ -69,6 +69,9 @@ struct Expression {
   bool check_left = false;   // require a word boundary before the match
   bool check_right = false;  // require a word boundary after the match
   bool extend_right = false;  // extend the match to the end of its word (a trailing '*')
+  // Every match of it is this many bytes long; 0 when lengths vary. Fixed-width expressions get
+  // their start from the end; the others from a second, start-of-match scan (som_database).
+  std::uint32_t width = 0;
   struct PatternTarget {
     std::uint32_t rule;
     std::uint32_t pattern;
@@ -96,7 +99,12 @@ class RuleSet {
   const std::vector<Expression>& expressions() const { return expressions_; }
   const std::vector<NoveltyDef>& novelty() const { return novelty_; }
   const std::vector<SpikeDef>& spikes() const { return spikes_; }
+  // The database every item is scanned with: ends of matches only, which is what keeps scans
+  // fast (start-of-match tracking in it would cost 10x on the packs' regexes).
   const hs_database* database() const { return database_; }
+  // A one-expression database with start-of-match, for expressions whose width varies; compiled
+  // on first use (thread-safe) since few expressions ever match. Null if it cannot be compiled.
+  const hs_database* som_database(std::size_t expression) const;
   // Rules that use list i (through a pattern), so a list match wakes them.
   const std::vector<std::uint32_t>& list_users(std::size_t list) const { return list_users_[list]; }
   // A short hash of every source file's content: equal versions mean equal rule sets.
@@ -112,6 +120,8 @@ class RuleSet {
   std::vector<SpikeDef> spikes_;
   std::vector<std::vector<std::uint32_t>> list_users_;
   hs_database* database_;
+  struct SomSlot;
+  std::vector<std::unique_ptr<SomSlot>> som_;
   std::string version_;
   double compile_seconds_;
 };
