@@ -213,6 +213,11 @@ void write_match(JsonWriter& w, const Match& m) {
   w.field("score", m.score);
   w.key("terms");
   write_terms(w, m.terms);
+  if (!m.breakdown.empty()) {
+    w.key("breakdown").begin_object();
+    for (const auto& [pattern, points] : m.breakdown) w.field(pattern, points);
+    w.end_object();
+  }
   w.end_object();
 }
 
@@ -326,6 +331,20 @@ Result<Hit> decode_hit(std::string_view json) {
           tr.string("snippet", t.snippet);
           if (tr.error()) return *tr.error();
           m.terms.push_back(std::move(t));
+        }
+      }
+      object breakdown;
+      if (mr.child_object("breakdown", breakdown)) {
+        for (const auto field : breakdown) {
+          double points = 0;
+          if (field.value.get_double().get(points) != simdjson::SUCCESS) {
+            std::int64_t whole = 0;
+            if (field.value.get_int64().get(whole) != simdjson::SUCCESS) {
+              return make_error("schema", "hit.matches[].breakdown values must be numbers");
+            }
+            points = static_cast<double>(whole);
+          }
+          m.breakdown.emplace_back(std::string(field.key), points);
         }
       }
       if (mr.error()) return *mr.error();

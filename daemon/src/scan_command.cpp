@@ -47,6 +47,15 @@ void write_explanation(std::string& out, const Item& item, std::size_t line, con
     char score[32];
     std::snprintf(score, sizeof score, "%.2f", m.score);
     out += "  " + m.rule + "  [" + m.severity + ", " + m.category + "]  score " + score + "  — " + m.title + "\n";
+    if (!m.breakdown.empty()) {
+      out += "    score =";
+      for (std::size_t i = 0; i < m.breakdown.size(); ++i) {
+        char points[32];
+        std::snprintf(points, sizeof points, "%.2f", m.breakdown[i].second);
+        out += (i ? " + " : " ") + m.breakdown[i].first + " " + points;
+      }
+      out += "\n";
+    }
     for (const auto& t : m.terms) out += "    " + t.pattern + " in " + t.field + ": " + t.snippet + "\n";
   }
   if (!result.entities.empty()) {

@@ -8,6 +8,7 @@ namespace vigia::rules {
 namespace {
 
 constexpr std::string_view kWordClass = "[a-z0-9_\\x80-\\xff]";
+constexpr std::string_view kCasedWordClass = "[A-Za-z0-9_\\x80-\\xff]";
 
 void append_byte_escape(std::string& out, unsigned char c) {
   char buf[8];
@@ -19,8 +20,10 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; 
 
 }  // namespace
 
-std::optional<TermRegex> term_to_regex(std::string_view term, std::string& error) {
-  const std::string folded = fold(term);
+std::optional<TermRegex> term_to_regex(std::string_view term, std::string& error, TermOptions options) {
+  const bool exact = options.form == TextForm::kExact;
+  const std::string folded =
+      exact ? std::string(term) : fold(term, options.form == TextForm::kCased ? FoldCase::kKeep : FoldCase::kLower);
   std::string_view t = folded;
   while (!t.empty() && is_space(t.front())) t.remove_prefix(1);
   while (!t.empty() && is_space(t.back())) t.remove_suffix(1);
@@ -45,17 +48,29 @@ std::optional<TermRegex> term_to_regex(std::string_view term, std::string& error
     const auto c = static_cast<unsigned char>(t[i]);
     if (is_space(t[i])) {
       while (i < t.size() && is_space(t[i])) ++i;
-      out.regex += "\\s";
+      // Folded text has single blanks; the exact form sees whitespace as published.
+      out.regex += exact ? "\\s+" : "\\s";
       continue;
     }
+    if (options.enye_loose) {
+      const bool n = c == 'n' || c == 'N';
+      const bool enye = c == 0xC3 && i + 1 < t.size() && (static_cast<unsigned char>(t[i + 1]) == 0xB1 ||
+                                                           static_cast<unsigned char>(t[i + 1]) == 0x91);
+      if (n || enye) {
+        const bool upper = c == 'N' || (enye && static_cast<unsigned char>(t[i + 1]) == 0x91);
+        out.regex += upper ? "(?:N|\\xc3\\x91)" : "(?:n|\\xc3\\xb1)";
+        i += enye ? 2 : 1;
+        continue;
+      }
+    }
     if (c == '*') {
-      out.regex += kWordClass;
+      out.regex += options.form == TextForm::kFolded ? kWordClass : kCasedWordClass;
       out.regex += '*';
     } else if (c == '-') {
       out.regex += "[\\s\\-]?";
     } else if (c >= 0x80) {
       append_byte_escape(out.regex, c);
-    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') {
       out.regex.push_back(static_cast<char>(c));
     } else {
       // Any other ASCII symbol is literal; escaping it keeps regex syntax out of terms.
@@ -67,7 +82,9 @@ std::optional<TermRegex> term_to_regex(std::string_view term, std::string& error
   return out;
 }
 
-std::optional<std::string> fold_regex(std::string_view regex, std::string& error) {
+std::optional<std::string> fold_regex(std::string_view regex, std::string& error, TextForm form) {
+  if (form == TextForm::kExact) return std::string(regex);
+  const FoldCase fold_case = form == TextForm::kCased ? FoldCase::kKeep : FoldCase::kLower;
   std::string out;
   bool in_class = false;
   std::size_t i = 0;
@@ -115,7 +132,7 @@ std::optional<std::string> fold_regex(std::string_view regex, std::string& error
               "; folded text makes it two bytes, so write an alternation such as (?:ñ|n)";
       return std::nullopt;
     }
-    const std::string folded = fold(regex.substr(i, n));
+    const std::string folded = fold(regex.substr(i, n), fold_case);
     if (folded.size() == 1) {
       out += folded;
     } else {

@@ -24,11 +24,14 @@ const std::vector<std::string> kNoveltyKeys{"id",   "title",  "description", "ca
                                             "scope", "near", "window",      "learn_for", "when",     "enabled"};
 const std::vector<std::string> kSpikeKeys{"id",     "title", "description", "category", "severity", "rule", "by",
                                           "bucket", "baseline", "factor",   "min_count", "enabled"};
-const std::vector<std::string> kRuleKeys{"id",       "title",     "description", "category", "severity", "tags",
-                                         "enabled",  "fields",    "patterns",    "condition", "threshold", "tests"};
-const std::vector<std::string> kPatternKeys{"id", "terms", "regex", "list", "weight", "fields"};
+const std::vector<std::string> kRuleKeys{"id",       "title",     "description", "category",  "severity",
+                                         "tags",     "enabled",   "fields",      "patterns",  "exceptions",
+                                         "condition", "threshold", "tests"};
+const std::vector<std::string> kExceptionKeys{"phrase", "source", "url", "reason"};
+const std::vector<std::string> kPatternKeys{"id", "terms", "regex", "list", "weight", "fields", "case", "exact", "enye"};
+const std::vector<std::string> kAliasKeys{"term", "case", "exact", "enye"};
 const std::vector<std::string> kTestKeys{"match", "no_match"};
-const std::vector<std::string> kSampleKeys{"title", "summary", "content", "min_score"};
+const std::vector<std::string> kSampleKeys{"title", "summary", "content", "source", "url", "min_score", "entities"};
 const std::vector<std::string> kReserved{"and", "or", "not", "near", "same_sentence"};
 
 bool valid_id(const std::string& id) {
@@ -56,8 +59,10 @@ std::string at(const SourceLocation& w) { return w.file + ":" + std::to_string(w
 // Collects expressions, merging identical ones so the database holds each only once.
 class ExpressionTable {
  public:
-  std::uint32_t add(std::string regex, unsigned flags, bool left, bool right, bool extend, const SourceLocation& where) {
-    std::string key = regex + '\0' + std::to_string(flags) + (left ? "L" : "-") + (right ? "R" : "-") + (extend ? "E" : "-");
+  std::uint32_t add(std::string regex, unsigned flags, bool left, bool right, bool extend, TextForm form,
+                    const SourceLocation& where) {
+    std::string key = regex + '\0' + std::to_string(flags) + (left ? "L" : "-") + (right ? "R" : "-") + (extend ? "E" : "-") +
+                      std::to_string(static_cast<int>(form));
     auto [it, inserted] = index_.emplace(std::move(key), static_cast<std::uint32_t>(expressions_.size()));
     if (inserted) {
       Expression e;
@@ -66,6 +71,7 @@ class ExpressionTable {
       e.check_left = left;
       e.check_right = right;
       e.extend_right = extend;
+      e.form = form;
       e.where = where;
       expressions_.push_back(std::move(e));
     }
@@ -84,6 +90,10 @@ class ExpressionTable {
 // No HS_FLAG_SOM_LEFTMOST here: see RuleSet::database(). It is added only in som_database().
 constexpr unsigned kTermFlags = 0;
 constexpr unsigned kRegexFlags = HS_FLAG_CASELESS | HS_FLAG_DOTALL;
+// Case-sensitive and exact regexes: the same, minus caseless.
+constexpr unsigned kCasedRegexFlags = HS_FLAG_DOTALL;
+
+unsigned regex_flags(TextForm form) { return form == TextForm::kFolded ? kRegexFlags : kCasedRegexFlags; }
 
 class Loader {
  public:
@@ -115,24 +125,68 @@ class Loader {
       return result;
     }
     build_expressions();
-    hs_database_t* db = nullptr;
+    RuleSet::Databases dbs{};
     const auto start = std::chrono::steady_clock::now();
-    if (!diags_.has_errors() && table_.size() > 0) db = compile();
+    if (!diags_.has_errors() && table_.size() > 0) dbs = compile();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!diags_.has_errors()) {
-      result.rules = std::make_shared<RuleSet>(std::move(rules_), std::move(lists_), table_.take(), db,
+      result.rules = std::make_shared<RuleSet>(std::move(rules_), std::move(lists_), table_.take(), dbs,
                                                std::move(version), seconds, std::move(novelty_), std::move(spikes_));
-    } else if (db) {
-      hs_free_database(db);
+    } else {
+      for (auto* db : dbs) {
+        if (db) hs_free_database(db);
+      }
     }
     result.diagnostics = diags_;
     return result;
   }
 
  private:
-  struct ListSource {
-    std::vector<std::vector<std::pair<std::string, SourceLocation>>> terms;  // per entry
+  struct ListTerm {
+    std::string term;
+    SourceLocation where;
+    TermOptions options;
   };
+  struct ListSource {
+    std::vector<std::vector<ListTerm>> terms;  // per entry
+  };
+
+  // `case: sensitive`, `exact: true` and `enye: loose`, on a pattern or a list alias.
+  std::optional<TermOptions> read_match_options(const YamlDoc& doc, const YAML::Node& node, const std::string& label) {
+    TermOptions o;
+    bool ok = true;
+    if (const auto v = node["case"]) {
+      const auto c = doc.string_at(v, "pattern");
+      if (c == "sensitive") {
+        o.form = TextForm::kCased;
+      } else if (c != "insensitive") {
+        doc.error(v, "pattern.bad-value", label + ": case must be 'sensitive' or 'insensitive'");
+        ok = false;
+      }
+    }
+    if (const auto v = node["exact"]) {
+      if (auto e = doc.bool_at(v, "pattern")) {
+        if (*e) o.form = TextForm::kExact;
+      } else {
+        ok = false;
+      }
+    }
+    if (const auto v = node["enye"]) {
+      const auto e = doc.string_at(v, "pattern");
+      if (e == "loose") {
+        o.enye_loose = true;
+      } else if (e != "strict") {
+        doc.error(v, "pattern.bad-value", label + ": enye must be 'strict' (ñ is not n, the default) or 'loose'");
+        ok = false;
+      }
+    }
+    if (o.enye_loose && o.form == TextForm::kExact) {
+      doc.error(node, "pattern.bad-value", label + ": 'enye: loose' does not apply to exact patterns");
+      ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return o;
+  }
 
   void read_lists(const YamlDoc& doc, const YAML::Node& lists) {
     if (!lists.IsMap()) {
@@ -158,11 +212,28 @@ class Loader {
       ListSource source;
       for (const auto& entry : kv.second) {
         const std::string canonical = entry.first.Scalar();
-        std::vector<std::pair<std::string, SourceLocation>> terms{{canonical, doc.where(entry.first)}};
-        if (!entry.second.IsNull()) {
-          if (auto aliases = doc.strings_at(entry.second, "list")) {
-            for (const auto& a : *aliases) terms.emplace_back(a, doc.where(entry.second));
+        std::vector<ListTerm> terms{{canonical, doc.where(entry.first), {}}};
+        const YAML::Node aliases = entry.second;
+        if (aliases.IsScalar()) {
+          terms.push_back({aliases.Scalar(), doc.where(aliases), {}});
+        } else if (aliases.IsSequence()) {
+          for (const auto& a : aliases) {
+            if (a.IsScalar()) {
+              terms.push_back({a.Scalar(), doc.where(a), {}});
+            } else if (a.IsMap() && doc.check_keys(a, kAliasKeys, "list", "an alias of '" + canonical + "'")) {
+              if (!a["term"] || !a["term"].IsScalar()) {
+                doc.error(a, "list.missing-key", "an alias written as a mapping needs 'term'");
+                continue;
+              }
+              if (auto o = read_match_options(doc, a, "alias '" + a["term"].Scalar() + "'")) {
+                terms.push_back({a["term"].Scalar(), doc.where(a), *o});
+              }
+            } else if (!a.IsMap()) {
+              doc.error(a, "list.type", "an alias is a string, or a mapping with 'term' and matching options");
+            }
           }
+        } else if (!aliases.IsNull()) {
+          doc.error(aliases, "list.type", "aliases of '" + canonical + "' must be a string or a list");
         }
         list.entries.push_back(canonical);
         source.terms.push_back(std::move(terms));
@@ -245,6 +316,7 @@ class Loader {
     } else {
       for (const auto& p : patterns) read_pattern(doc, p, rule);
     }
+    if (const auto e = node["exceptions"]) read_exceptions(doc, e, rule);
     if (diags_.error_count() != errors_before) return false;
 
     read_condition(doc, node, rule);
@@ -323,6 +395,12 @@ class Loader {
       doc.error(node, "pattern.kind", label + " needs exactly one of 'terms', 'regex' or 'list'");
       return;
     }
+    const auto options = read_match_options(doc, node, label);
+    if (!options) return;
+    if (options->form != TextForm::kFolded && node["list"]) {
+      doc.error(node, "pattern.bad-value", label + ": matching options go on a list's aliases, not on a list pattern");
+      return;
+    }
     PendingSources pending;
     if (const auto terms = node["terms"]) {
       if (auto values = doc.strings_at(terms, "pattern")) {
@@ -331,12 +409,13 @@ class Loader {
           const YAML::Node at_node = terms.IsSequence() ? terms[k] : terms;
           ++k;
           std::string error;
-          auto re = term_to_regex(term, error);
+          auto re = term_to_regex(term, error, *options);
           if (!re) {
             doc.error(at_node, "pattern.bad-term", "term '" + term + "': " + error);
             continue;
           }
-          pending.push_back({re->regex, kTermFlags, re->check_left, re->check_right, re->extend_right, doc.where(at_node)});
+          pending.push_back({re->regex, kTermFlags, re->check_left, re->check_right, re->extend_right, options->form,
+                             doc.where(at_node)});
         }
       }
     } else if (const auto regex = node["regex"]) {
@@ -346,13 +425,13 @@ class Loader {
           const YAML::Node at_node = regex.IsSequence() ? regex[k] : regex;
           ++k;
           std::string error;
-          auto folded = fold_regex(r, error);
-          if (folded) folded = check_regex(*folded, error);
+          auto folded = fold_regex(r, error, options->form);
+          if (folded) folded = check_regex(*folded, regex_flags(options->form), error);
           if (!folded) {
             doc.error(at_node, "pattern.bad-regex", "regex '" + r + "': " + error);
             continue;
           }
-          pending.push_back({*folded, kRegexFlags, false, false, false, doc.where(at_node)});
+          pending.push_back({*folded, regex_flags(options->form), false, false, false, options->form, doc.where(at_node)});
         }
       }
     } else if (const auto list = node["list"]) {
@@ -373,10 +452,10 @@ class Loader {
 
   // Validates one regex on its own so that every bad regex is reported, not just the first one
   // the multi-pattern compile would stop at.
-  static std::optional<std::string> check_regex(const std::string& regex, std::string& error) {
+  static std::optional<std::string> check_regex(const std::string& regex, unsigned flags, std::string& error) {
     hs_expr_info_t* info = nullptr;
     hs_compile_error_t* err = nullptr;
-    if (hs_expression_info(regex.c_str(), kRegexFlags, &info, &err) != HS_SUCCESS) {
+    if (hs_expression_info(regex.c_str(), flags, &info, &err) != HS_SUCCESS) {
       error = err ? err->message : "rejected by Hyperscan";
       hs_free_compile_error(err);
       return std::nullopt;
@@ -452,6 +531,62 @@ class Loader {
     }
   }
 
+  // Phrases become a hidden pattern of the rule (its id cannot be named in a condition), so they
+  // are found by the same scan as everything else.
+  void read_exceptions(const YamlDoc& doc, const YAML::Node& node, RuleDef& rule) {
+    if (!node.IsSequence()) {
+      doc.error(node, "exception.type", "'exceptions' must be a list of {phrase|source|url, reason}");
+      return;
+    }
+    for (const auto& e : node) {
+      if (!doc.check_keys(e, kExceptionKeys, "exception", "an exception of rule '" + rule.id + "'")) continue;
+      RuleException ex;
+      ex.where = doc.where(e);
+      const int kinds = (e["phrase"] ? 1 : 0) + (e["source"] ? 1 : 0) + (e["url"] ? 1 : 0);
+      if (kinds != 1) {
+        doc.error(e, "exception.kind", "an exception needs exactly one of 'phrase', 'source' or 'url'");
+        continue;
+      }
+      if (!e["reason"]) {
+        doc.error(e, "exception.missing-key", "an exception needs a 'reason' an operator can read later");
+        continue;
+      }
+      if (auto r = doc.string_at(e["reason"], "exception")) ex.reason = *r;
+      if (const auto v = e["phrase"]) {
+        auto phrases = doc.strings_at(v, "exception");
+        if (!phrases) continue;
+        PatternDef hidden;
+        hidden.id = "exception#" + std::to_string(rule.exceptions.size() + 1);
+        hidden.weight = 0;
+        hidden.exception = true;
+        hidden.where = ex.where;
+        PendingSources pending;
+        for (const auto& phrase : *phrases) {
+          std::string error;
+          auto re = term_to_regex(phrase, error);
+          if (!re) {
+            doc.error(v, "exception.bad-phrase", "phrase '" + phrase + "': " + error);
+            continue;
+          }
+          pending.push_back({re->regex, kTermFlags, re->check_left, re->check_right, re->extend_right, TextForm::kFolded,
+                             ex.where});
+          ex.value += (ex.value.empty() ? "" : " | ") + phrase;
+        }
+        ex.kind = RuleException::Kind::kPhrase;
+        ex.pattern = static_cast<int>(rule.patterns.size());
+        pending_[{rule.id, hidden.id}] = std::move(pending);
+        rule.patterns.push_back(std::move(hidden));
+      } else if (const auto src = e["source"]) {
+        ex.kind = RuleException::Kind::kSource;
+        ex.value = doc.string_at(src, "exception").value_or("");
+      } else {
+        ex.kind = RuleException::Kind::kUrl;
+        ex.value = doc.string_at(e["url"], "exception").value_or("");
+      }
+      rule.exceptions.push_back(std::move(ex));
+    }
+  }
+
   void read_tests(const YamlDoc& doc, const YAML::Node& node, RuleDef& rule) {
     if (!doc.check_keys(node, kTestKeys, "test", "tests of rule '" + rule.id + "'")) return;
     for (const char* key : {"match", "no_match"}) {
@@ -475,6 +610,21 @@ class Loader {
           }
           if (const auto v = sample["min_score"]) {
             if (auto n = doc.number_at(v, "test")) t.min_score = *n;
+          }
+          if (const auto v = sample["source"]) t.source = doc.string_at(v, "test").value_or("");
+          if (const auto v = sample["url"]) t.url = doc.string_at(v, "test").value_or("");
+          if (const auto v = sample["entities"]) {
+            if (!v.IsMap()) {
+              doc.error(v, "test.type", "'entities' maps list names to the canonical names expected");
+            } else {
+              for (const auto& kv : v) {
+                if (list_index_.count(kv.first.Scalar()) == 0) {
+                  doc.error(kv.first, "test.unknown-list", "unknown list '" + kv.first.Scalar() + "'" + suggest_list(kv.first.Scalar()));
+                  continue;
+                }
+                if (auto names = doc.strings_at(kv.second, "test")) t.entities[kv.first.Scalar()] = *names;
+              }
+            }
           }
         }
         rule.tests.push_back(std::move(t));
@@ -624,7 +774,7 @@ class Loader {
         const auto& pattern = rule.patterns[p];
         if (!pattern.lists.empty()) continue;
         for (const auto& s : pending_[{rule.id, pattern.id}]) {
-          const auto e = table_.add(s.regex, s.flags, s.left, s.right, s.extend, s.where);
+          const auto e = table_.add(s.regex, s.flags, s.left, s.right, s.extend, s.form, s.where);
           // A term written twice (or two terms that fold alike) must not count twice.
           auto& targets = table_[e].patterns;
           const bool known = std::any_of(targets.begin(), targets.end(),
@@ -636,14 +786,15 @@ class Loader {
     // Every list is scanned, used by a rule or not: its entities label the hits.
     for (std::uint32_t l = 0; l < lists_.size(); ++l) {
       for (std::uint32_t entry = 0; entry < list_sources_[l].terms.size(); ++entry) {
-        for (const auto& [term, where] : list_sources_[l].terms[entry]) {
+        for (const auto& [term, where, options] : list_sources_[l].terms[entry]) {
           std::string error;
-          auto re = term_to_regex(term, error);
+          auto re = term_to_regex(term, error, options);
           if (!re) {
             diags_.error("list.bad-term", "list '" + lists_[l].name + "', term '" + term + "': " + error, where);
             continue;
           }
-          const auto e = table_.add(re->regex, kTermFlags, re->check_left, re->check_right, re->extend_right, where);
+          const auto e = table_.add(re->regex, kTermFlags, re->check_left, re->check_right, re->extend_right,
+                                    options.form, where);
           auto& targets = table_[e].entries;
           const bool known = std::any_of(targets.begin(), targets.end(),
                                          [&](const Expression::EntryTarget& t) { return t.list == l && t.entry == entry; });
@@ -668,29 +819,39 @@ class Loader {
     }
   }
 
-  hs_database_t* compile() {
+  // One database per text form in use; expression ids are global indices, so a match reports
+  // the same expression whichever database found it.
+  RuleSet::Databases compile() {
     measure_widths();
+    RuleSet::Databases dbs{};
     const auto& exprs = table_.all();
-    std::vector<const char*> patterns;
-    std::vector<unsigned> flags;
-    std::vector<unsigned> ids;
-    for (std::size_t i = 0; i < exprs.size(); ++i) {
-      patterns.push_back(exprs[i].regex.c_str());
-      flags.push_back(exprs[i].flags);
-      ids.push_back(static_cast<unsigned>(i));
+    for (std::size_t form = 0; form < kTextForms; ++form) {
+      std::vector<const char*> patterns;
+      std::vector<unsigned> flags;
+      std::vector<unsigned> ids;
+      for (std::size_t i = 0; i < exprs.size(); ++i) {
+        if (static_cast<std::size_t>(exprs[i].form) != form) continue;
+        patterns.push_back(exprs[i].regex.c_str());
+        flags.push_back(exprs[i].flags);
+        ids.push_back(static_cast<unsigned>(i));
+      }
+      if (patterns.empty()) continue;
+      hs_compile_error_t* err = nullptr;
+      if (hs_compile_multi(patterns.data(), flags.data(), ids.data(), static_cast<unsigned>(patterns.size()),
+                           HS_MODE_BLOCK, nullptr, &dbs[form], &err) != HS_SUCCESS) {
+        SourceLocation where{"<rules>", 0, 0};
+        if (err && err->expression >= 0) where = exprs[ids[static_cast<std::size_t>(err->expression)]].where;
+        diags_.error("pattern.compile", std::string("Hyperscan rejected a pattern: ") + (err ? err->message : "unknown error"),
+                     where);
+        hs_free_compile_error(err);
+        for (auto*& db : dbs) {
+          if (db) hs_free_database(db);
+          db = nullptr;
+        }
+        return dbs;
+      }
     }
-    hs_database_t* db = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(patterns.data(), flags.data(), ids.data(), static_cast<unsigned>(patterns.size()), HS_MODE_BLOCK,
-                         nullptr, &db, &err) != HS_SUCCESS) {
-      SourceLocation where{"<rules>", 0, 0};
-      if (err && err->expression >= 0) where = exprs[static_cast<std::size_t>(err->expression)].where;
-      diags_.error("pattern.compile", std::string("Hyperscan rejected a pattern: ") + (err ? err->message : "unknown error"),
-                   where);
-      hs_free_compile_error(err);
-      return nullptr;
-    }
-    return db;
+    return dbs;
   }
 
   struct PendingExpression {
@@ -699,6 +860,7 @@ class Loader {
     bool left;
     bool right;
     bool extend;
+    TextForm form;
     SourceLocation where;
   };
   using PendingSources = std::vector<PendingExpression>;
@@ -729,7 +891,7 @@ std::string version_of(const std::vector<std::pair<std::string, std::string>>& d
 }  // namespace
 
 RuleSet::RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std::vector<Expression> expressions,
-                 hs_database* database, std::string version, double compile_seconds, std::vector<NoveltyDef> novelty,
+                 Databases databases, std::string version, double compile_seconds, std::vector<NoveltyDef> novelty,
                  std::vector<SpikeDef> spikes)
     : rules_(std::move(rules)),
       lists_(std::move(lists)),
@@ -737,7 +899,7 @@ RuleSet::RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std:
       novelty_(std::move(novelty)),
       spikes_(std::move(spikes)),
       list_users_(lists_.size()),
-      database_(database),
+      databases_(databases),
       version_(std::move(version)),
       compile_seconds_(compile_seconds) {
   som_.reserve(expressions_.size());
@@ -761,7 +923,9 @@ struct RuleSet::SomSlot {
 };
 
 RuleSet::~RuleSet() {
-  if (database_) hs_free_database(database_);
+  for (auto* db : databases_) {
+    if (db) hs_free_database(db);
+  }
 }
 
 const hs_database* RuleSet::som_database(std::size_t expression) const {

@@ -1,5 +1,6 @@
 #include "vigia/rules/rule_tests.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "vigia/rules/scorer.h"
@@ -52,17 +53,30 @@ RuleTestReport run_rule_tests(const RuleSetPtr& rules) {
     const RuleDef& rule = defs[r];
     if (!rule.enabled) continue;
     for (const auto& test : rule.tests) {
-      const RuleTrace trace = scorer.trace({test.fields[0], test.fields[1], test.fields[2]}, r);
+      const RuleTrace trace =
+          scorer.trace({test.fields[0], test.fields[1], test.fields[2]}, r, {test.source, test.url});
       const bool fired = trace.fired && trace.score >= test.min_score;
-      if (fired == test.expect_match) {
+      std::string missing;  // expected entities the item did not yield
+      for (const auto& [list, names] : test.entities) {
+        const auto found = trace.entities.find(list);
+        for (const auto& name : names) {
+          if (found == trace.entities.end() ||
+              std::find(found->second.begin(), found->second.end(), name) == found->second.end()) {
+            missing += (missing.empty() ? "" : ", ") + list + ": " + name;
+          }
+        }
+      }
+      if (fired == test.expect_match && missing.empty()) {
         ++report.passed;
         continue;
       }
       std::string msg = test.expect_match ? "expected rule '" + rule.id + "' to match but it did not"
                                           : "expected rule '" + rule.id + "' not to match but it did";
+      if (fired == test.expect_match) msg = "rule '" + rule.id + "' fired but the expected entities were not found (" + missing + ")";
       if (test.expect_match && trace.fired && trace.score < test.min_score) {
         msg += " (score " + number(trace.score) + " is below min_score " + number(test.min_score) + ")";
       }
+      if (!trace.suppressed_by.empty()) msg += " (suppressed by exception " + trace.suppressed_by + ")";
       msg += "\n    sample: " + sample_text(test) + "\n" + explain(trace);
       report.failures.push_back({rule.id, test.where, std::move(msg)});
     }

@@ -1,8 +1,11 @@
 #include "vigia/rules/scorer.h"
 
 #include <hs/hs.h>
+#include <utf8proc.h>
 
 #include <algorithm>
+#include <fnmatch.h>
+
 #include <climits>
 
 #include "vigia/core/check.h"
@@ -18,19 +21,36 @@ constexpr std::size_t kTermsPerPattern = 3;
 constexpr std::size_t kTermsPerMatch = 20;
 
 struct RawMatch {
+  std::uint32_t form;   // TextForm of the text it was found in
   std::uint32_t field;
   std::uint32_t expr;
-  std::uint32_t from;
+  std::uint32_t from;   // offsets in that text
   std::uint32_t to;
 };
 
 struct Occurrence {
   std::uint8_t field;
-  std::uint32_t from;  // folded offsets
+  std::uint32_t from;  // byte offsets in the ORIGINAL field text, whatever form matched
   std::uint32_t to;
   std::uint32_t list = 0;   // list occurrences: which list
   std::uint32_t entry = 0;  // and which entry of it
 };
+
+// Whether the UTF-8 sequence at t[i] is a letter or digit of any script; sets its length.
+bool is_letter_or_digit(std::string_view t, std::size_t i, std::uint32_t& len) {
+  utf8proc_int32_t cp = 0;
+  const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(t.data() + i),
+                                  static_cast<utf8proc_ssize_t>(t.size() - i), &cp);
+  if (n <= 0) {
+    len = 1;
+    return false;
+  }
+  len = static_cast<std::uint32_t>(n);
+  const auto category = utf8proc_category(cp);
+  return (category >= UTF8PROC_CATEGORY_LU && category <= UTF8PROC_CATEGORY_LO) ||
+         (category >= UTF8PROC_CATEGORY_MN && category <= UTF8PROC_CATEGORY_ME) ||
+         (category >= UTF8PROC_CATEGORY_ND && category <= UTF8PROC_CATEGORY_NO);
+}
 
 bool occurrence_order(const Occurrence& a, const Occurrence& b) {
   return a.field != b.field ? a.field < b.field : a.from < b.from;
@@ -40,9 +60,12 @@ bool occurrence_order(const Occurrence& a, const Occurrence& b) {
 
 struct Scorer::Impl final : ConditionContext {
   explicit Impl(RuleSetPtr r) : rules(std::move(r)) {
-    if (rules->database()) {
-      // Only fails on memory exhaustion or a corrupt database: a bug or OOM, both fatal.
-      VIGIA_CHECK(hs_alloc_scratch(rules->database(), &scratch) == HS_SUCCESS, "hs_alloc_scratch failed");
+    for (std::size_t form = 0; form < kTextForms; ++form) {
+      // One scratch serves every database of the set. Only fails on memory exhaustion or a
+      // corrupt database: a bug or OOM, both fatal.
+      if (const hs_database* db = rules->database(static_cast<TextForm>(form))) {
+        VIGIA_CHECK(hs_alloc_scratch(db, &scratch) == HS_SUCCESS, "hs_alloc_scratch failed");
+      }
     }
     std::size_t total = 0;
     for (const auto& rule : rules->rules()) {
@@ -67,7 +90,7 @@ struct Scorer::Impl final : ConditionContext {
     auto* self = static_cast<Impl*>(ctx);
     const std::uint32_t end = static_cast<std::uint32_t>(to);
     const std::uint32_t width = self->rules->expressions()[id].width;
-    self->raw.push_back({self->current_field, id, width > 0 ? end - width : kUnknownStart, end});
+    self->raw.push_back({self->current_form, self->current_field, id, width > 0 ? end - width : kUnknownStart, end});
     return 0;
   }
 
@@ -85,19 +108,22 @@ struct Scorer::Impl final : ConditionContext {
   void resolve_starts() {
     if (std::none_of(raw.begin(), raw.end(), [](const RawMatch& m) { return m.from == kUnknownStart; })) return;
     std::sort(raw.begin(), raw.end(), [](const RawMatch& a, const RawMatch& b) {
+      if (a.form != b.form) return a.form < b.form;
       if (a.field != b.field) return a.field < b.field;
       if (a.expr != b.expr) return a.expr < b.expr;
       return a.to < b.to;
     });
     for (std::size_t i = 0; i < raw.size();) {
       std::size_t j = i;
-      while (j < raw.size() && raw[j].field == raw[i].field && raw[j].expr == raw[i].expr) ++j;
+      while (j < raw.size() && raw[j].form == raw[i].form && raw[j].field == raw[i].field && raw[j].expr == raw[i].expr) {
+        ++j;
+      }
       if (raw[i].from == kUnknownStart) {
         som_found.clear();
         const hs_database* db = rules->som_database(raw[i].expr);
         if (db != nullptr) {
           VIGIA_CHECK(hs_alloc_scratch(db, &som_scratch) == HS_SUCCESS, "hs_alloc_scratch failed");
-          const std::string& text = folded[raw[i].field].text;
+          const std::string& text = texts[raw[i].form][raw[i].field].text;
           SomSearch search{&som_found};
           const hs_error_t rc = hs_scan(db, text.data(), raw[j - 1].to, 0, som_scratch, &Impl::on_som_match, &search);
           VIGIA_CHECK(rc == HS_SUCCESS, "hs_scan (start of match) failed");
@@ -144,37 +170,56 @@ struct Scorer::Impl final : ConditionContext {
     return true;
   }
 
+  // The text of `field` in `form`: folded, folded with case, or as published (identity map).
+  void prepare_text(TextForm form, std::uint32_t f, std::string_view original_text) {
+    FoldedText& t = texts[static_cast<std::size_t>(form)][f];
+    if (form == TextForm::kExact) {
+      t.text.assign(original_text);
+      t.origin.clear();
+      t.original_size = original_text.size();
+    } else {
+      fold_text(original_text, t, form == TextForm::kCased ? FoldCase::kKeep : FoldCase::kLower);
+    }
+  }
+
   void scan(const std::array<std::string_view, kFieldCount>& fields) {
     reset();
     original = fields;
-    if (!rules->database()) return;
-    for (std::uint32_t f = 0; f < kFieldCount; ++f) {
-      folded[f].text.clear();
-      folded[f].origin.clear();
-      folded[f].original_size = 0;
-      if (fields[f].empty()) continue;
-      fold_text(fields[f], folded[f]);
-      current_field = f;
-      const hs_error_t rc = hs_scan(rules->database(), folded[f].text.data(), static_cast<unsigned>(folded[f].text.size()),
-                                    0, scratch, &Impl::on_match, this);
-      // We never ask Hyperscan to stop, so anything else is a bug (Suricata treats it so too).
-      VIGIA_CHECK(rc == HS_SUCCESS, "hs_scan failed");
+    for (std::size_t form = 0; form < kTextForms; ++form) {
+      const hs_database* db = rules->database(static_cast<TextForm>(form));
+      if (db == nullptr) continue;
+      current_form = static_cast<std::uint32_t>(form);
+      for (std::uint32_t f = 0; f < kFieldCount; ++f) {
+        FoldedText& t = texts[form][f];
+        if (fields[f].empty()) {
+          t.text.clear();
+          t.origin.clear();
+          t.original_size = 0;
+          continue;
+        }
+        prepare_text(static_cast<TextForm>(form), f, fields[f]);
+        current_field = f;
+        const hs_error_t rc = hs_scan(db, t.text.data(), static_cast<unsigned>(t.text.size()), 0, scratch, &Impl::on_match, this);
+        // We never ask Hyperscan to stop, so anything else is a bug (Suricata treats it so too).
+        VIGIA_CHECK(rc == HS_SUCCESS, "hs_scan failed");
+      }
     }
     const auto& exprs = rules->expressions();
     resolve_starts();
     for (auto& m : raw) {
       if (!exprs[m.expr].extend_right) continue;
-      const std::string& text = folded[m.field].text;
+      const std::string& text = texts[m.form][m.field].text;
       while (m.to < text.size() && is_word_byte(static_cast<unsigned char>(text[m.to]))) ++m.to;
     }
     raw.erase(std::remove_if(raw.begin(), raw.end(),
                              [&](const RawMatch& m) {
-                               return !boundary_ok(exprs[m.expr], folded[m.field].text, m.from, m.to);
+                               return !boundary_ok(exprs[m.expr], texts[m.form][m.field].text, m.from, m.to);
                              }),
               raw.end());
     // Hyperscan reports every end of a match (e.g. "despensa" and "despensas"); keep the
     // longest per start.
     std::sort(raw.begin(), raw.end(), [](const RawMatch& a, const RawMatch& b) {
+      if (a.form != b.form) return a.form < b.form;
       if (a.field != b.field) return a.field < b.field;
       if (a.expr != b.expr) return a.expr < b.expr;
       if (a.from != b.from) return a.from < b.from;
@@ -182,13 +227,16 @@ struct Scorer::Impl final : ConditionContext {
     });
     raw.erase(std::unique(raw.begin(), raw.end(),
                           [](const RawMatch& a, const RawMatch& b) {
-                            return a.field == b.field && a.expr == b.expr && a.from == b.from;
+                            return a.form == b.form && a.field == b.field && a.expr == b.expr && a.from == b.from;
                           }),
               raw.end());
     entity_occ.clear();
     for (const auto& m : raw) {
       const Expression& e = exprs[m.expr];
-      const Occurrence occ{static_cast<std::uint8_t>(m.field), m.from, m.to, 0, 0};
+      // From here on every offset is in the original text: matches of different forms meet there.
+      const FoldedText& text = texts[m.form][m.field];
+      const Occurrence occ{static_cast<std::uint8_t>(m.field), static_cast<std::uint32_t>(text.original_start(m.from)),
+                           static_cast<std::uint32_t>(text.original_end(m.to)), 0, 0};
       for (const auto& t : e.patterns) {
         const std::size_t index = pattern_base[t.rule] + t.pattern;
         if (pattern_occ[index].empty()) touched_patterns.push_back(index);
@@ -242,9 +290,12 @@ struct Scorer::Impl final : ConditionContext {
     out.clear();
     const RuleDef& rule = *current_rule;
     const PatternDef& pattern = rule.patterns[p];
+    // Exception phrases count in every field: they speak about the item, not the rule's reading.
     auto take = [&](const std::vector<Occurrence>& source) {
       for (const auto& o : source) {
-        if ((pattern.field_mask & (1u << o.field)) && rule.field_weights[o.field] > 0) out.push_back(o);
+        if (pattern.exception || ((pattern.field_mask & (1u << o.field)) && rule.field_weights[o.field] > 0)) {
+          out.push_back(o);
+        }
       }
     };
     if (pattern.lists.empty()) {
@@ -270,14 +321,26 @@ struct Scorer::Impl final : ConditionContext {
     if (w.computed) return w;
     w.word_starts.clear();
     w.sentence_breaks.clear();
-    const std::string& t = folded[field].text;
-    for (std::uint32_t i = 0; i < t.size(); ++i) {
+    // Over the original text, where occurrences live. A word is a run of letters and digits
+    // (any script); a sentence ends at . ! ? ; before a blank, or at a line break.
+    const std::string_view t = original[field];
+    bool in_word = false;
+    for (std::uint32_t i = 0; i < t.size();) {
       const auto c = static_cast<unsigned char>(t[i]);
-      if (is_word_byte(c) && (i == 0 || !is_word_byte(static_cast<unsigned char>(t[i - 1])))) w.word_starts.push_back(i);
-      const bool terminator = c == '.' || c == '!' || c == '?' || c == ';';
-      if (c == '\n' || (terminator && (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\n'))) {
-        w.sentence_breaks.push_back(i);
+      std::uint32_t len = 1;
+      bool word = false;
+      if (c < 0x80) {
+        word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        const bool terminator = c == '.' || c == '!' || c == '?' || c == ';';
+        const bool blank_next = i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\n' || t[i + 1] == '\t' ||
+                                t[i + 1] == '\r';
+        if (c == '\n' || (terminator && blank_next)) w.sentence_breaks.push_back(i);
+      } else {
+        word = is_letter_or_digit(t, i, len);
       }
+      if (word && !in_word) w.word_starts.push_back(i);
+      in_word = word;
+      i += len;
     }
     w.computed = true;
     return w;
@@ -331,12 +394,47 @@ struct Scorer::Impl final : ConditionContext {
   }
 
   Term make_term(const PatternDef& pattern, const Occurrence& o) const {
-    const FoldedText& ft = folded[o.field];
-    const std::size_t start = ft.original_start(o.from);
-    const std::size_t end = ft.original_end(o.to);
+    const std::size_t start = o.from;
+    const std::size_t end = o.to;
     std::string id = pattern.id;
     if (!pattern.lists.empty()) id += ":" + rules->lists()[o.list].entries[o.entry];
     return Term{std::move(id), std::string(kFieldNames[o.field]), start, end, make_snippet(original[o.field], start, end)};
+  }
+
+  // The first exception of `rule` that applies to the scanned item, as "kind 'value': reason".
+  std::string exception_hit(const RuleDef& rule) const {
+    for (const auto& ex : rule.exceptions) {
+      bool hit = false;
+      const char* kind = "phrase";
+      switch (ex.kind) {
+        case RuleException::Kind::kPhrase: hit = matched(ex.pattern); break;
+        case RuleException::Kind::kSource:
+          kind = "source";
+          hit = !context.source.empty() && context.source == ex.value;
+          break;
+        case RuleException::Kind::kUrl:
+          kind = "url";
+          hit = !context.url.empty() && fnmatch(ex.value.c_str(), std::string(context.url).c_str(), FNM_CASEFOLD) == 0;
+          break;
+      }
+      if (hit) return std::string(kind) + " '" + ex.value + "': " + ex.reason;
+    }
+    return {};
+  }
+
+  // Canonical names of every entity list the scanned item mentions, in reading order.
+  Entities entities_found() const {
+    Entities out;
+    for (const auto l : touched_lists) {
+      auto occs = list_occ[l];
+      std::sort(occs.begin(), occs.end(), occurrence_order);
+      auto& names = out[rules->lists()[l].name];
+      for (const auto& o : occs) {
+        const std::string& canonical = rules->lists()[l].entries[o.entry];
+        if (std::find(names.begin(), names.end(), canonical) == names.end()) names.push_back(canonical);
+      }
+    }
+    return out;
   }
 
   // Scores rule r against the scanned item, whether or not it fires. Terms (with their snippets,
@@ -349,8 +447,10 @@ struct Scorer::Impl final : ConditionContext {
     t.threshold = rule.threshold;
     for (int p : rule.trigger_patterns) t.triggered = t.triggered || matched(p);
     t.condition = t.triggered && evaluate(rule.condition, *this);
+    if (t.condition) t.suppressed_by = exception_hit(rule);
     if (t.condition || always_explain) {
       for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
+        if (rule.patterns[p].exception) continue;
         collect(p, scratch_a);
         if (scratch_a.empty()) continue;
         const double contribution = pattern_score(rule, rule.patterns[p], scratch_a);
@@ -358,9 +458,10 @@ struct Scorer::Impl final : ConditionContext {
         t.contributions.emplace_back(rule.patterns[p].id, contribution);
       }
     }
-    t.fired = t.condition && t.score >= rule.threshold;
+    t.fired = t.condition && t.score >= rule.threshold && t.suppressed_by.empty();
     if (t.fired || always_explain) {
       for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
+        if (rule.patterns[p].exception) continue;
         collect(p, scratch_a);
         if (scratch_a.empty()) continue;
         std::sort(scratch_a.begin(), scratch_a.end(), occurrence_order);
@@ -384,7 +485,8 @@ struct Scorer::Impl final : ConditionContext {
       if (!rule.enabled) continue;
       RuleTrace t = trace_rule(r, /*always_explain=*/false);
       if (!t.fired) continue;
-      result.matches.push_back(Match{rule.id, rule.title, rule.category, rule.severity, t.score, std::move(t.terms)});
+      result.matches.push_back(Match{rule.id, rule.title, rule.category, rule.severity, t.score, std::move(t.terms),
+                                     std::move(t.contributions)});
     }
     current_rule = nullptr;
     if (result.matches.empty() && rules->novelty().empty()) return result;
@@ -393,15 +495,7 @@ struct Scorer::Impl final : ConditionContext {
       const int rb = severity_rank(b.severity).value_or(0);
       return ra != rb ? ra > rb : a.score > b.score;
     });
-    for (const auto l : touched_lists) {
-      auto occs = list_occ[l];
-      std::sort(occs.begin(), occs.end(), occurrence_order);
-      auto& names = result.entities[rules->lists()[l].name];
-      for (const auto& o : occs) {
-        const std::string& canonical = rules->lists()[l].entries[o.entry];
-        if (std::find(names.begin(), names.end(), canonical) == names.end()) names.push_back(canonical);
-      }
-    }
+    result.entities = entities_found();
     if (!rules->novelty().empty()) {
       // entity_occ holds this item's gazetteer matches with nesting removed, sorted by position.
       for (const auto& o : entity_occ) {
@@ -424,8 +518,10 @@ struct Scorer::Impl final : ConditionContext {
   hs_scratch_t* scratch = nullptr;
   hs_scratch_t* som_scratch = nullptr;  // grown to fit each start-of-match database used
   std::vector<std::pair<std::uint32_t, std::uint32_t>> som_found;
-  std::array<FoldedText, kFieldCount> folded;
+  std::array<std::array<FoldedText, kFieldCount>, kTextForms> texts;  // by form, then field
   std::array<std::string_view, kFieldCount> original;
+  ItemContext context;
+  std::uint32_t current_form = 0;
   std::uint32_t current_field = 0;
   std::vector<RawMatch> raw;
   std::vector<std::size_t> pattern_base;
@@ -450,16 +546,23 @@ Scorer::~Scorer() = default;
 
 const RuleSet& Scorer::rules() const { return *impl_->rules; }
 
-ScoreResult Scorer::score_fields(const std::array<std::string_view, kFieldCount>& fields) {
+ScoreResult Scorer::score_fields(const std::array<std::string_view, kFieldCount>& fields, ItemContext context) {
+  impl_->context = context;
   impl_->scan(fields);
   return impl_->evaluate_rules();
 }
 
-ScoreResult Scorer::score(const Item& item) { return score_fields({item.title, item.summary, item.content}); }
+ScoreResult Scorer::score(const Item& item) {
+  return score_fields({item.title, item.summary, item.content}, {item.source, item.url});
+}
 
-RuleTrace Scorer::trace(const std::array<std::string_view, kFieldCount>& fields, std::size_t rule_index) {
+RuleTrace Scorer::trace(const std::array<std::string_view, kFieldCount>& fields, std::size_t rule_index,
+                        ItemContext context) {
+  impl_->context = context;
   impl_->scan(fields);
-  return impl_->trace_rule(static_cast<std::uint32_t>(rule_index), /*always_explain=*/true);
+  RuleTrace t = impl_->trace_rule(static_cast<std::uint32_t>(rule_index), /*always_explain=*/true);
+  t.entities = impl_->entities_found();
+  return t;
 }
 
 }  // namespace vigia::rules

@@ -18,19 +18,20 @@ void append_utf8(std::string& out, char32_t cp) {
 }
 
 // What one code point folds to. Computed with utf8proc; cached for the ranges news text lives in.
-std::string fold_code_point_uncached(char32_t cp) {
-  if (cp == kLowerNTilde || cp == kUpperNTilde) return "\xC3\xB1";
+std::string fold_code_point_uncached(char32_t cp, bool keep_case) {
+  if (cp == kLowerNTilde || (cp == kUpperNTilde && !keep_case)) return "\xC3\xB1";
+  if (cp == kUpperNTilde) return "\xC3\x91";
   utf8proc_int32_t decomposed[32];
   int boundclass = 0;
-  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-                                                       UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);
+  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK |
+                                                       UTF8PROC_IGNORE | (keep_case ? 0 : UTF8PROC_CASEFOLD));
   const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), decomposed, 32, options, &boundclass);
   if (n < 0) return " ";
   std::string out;
   for (utf8proc_ssize_t i = 0; i < n; ++i) {
     const auto c = static_cast<char32_t>(decomposed[i]);
     if (c < 0x80) {
-      out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+      out.push_back(static_cast<char>(!keep_case && c >= 'A' && c <= 'Z' ? c + 32 : c));
       continue;
     }
     switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
@@ -75,23 +76,24 @@ constexpr char32_t kPunctHigh = 0x2070;
 struct FoldCache {
   std::array<std::string, kCacheHigh - kCacheLow> latin;
   std::array<std::string, kPunctHigh - kPunctLow> punct;
-  FoldCache() {
-    for (char32_t c = kCacheLow; c < kCacheHigh; ++c) latin[c - kCacheLow] = fold_code_point_uncached(c);
-    for (char32_t c = kPunctLow; c < kPunctHigh; ++c) punct[c - kPunctLow] = fold_code_point_uncached(c);
+  explicit FoldCache(bool keep_case) {
+    for (char32_t c = kCacheLow; c < kCacheHigh; ++c) latin[c - kCacheLow] = fold_code_point_uncached(c, keep_case);
+    for (char32_t c = kPunctLow; c < kPunctHigh; ++c) punct[c - kPunctLow] = fold_code_point_uncached(c, keep_case);
   }
 };
 
-const FoldCache& cache() {
-  static const FoldCache c;
-  return c;
+const FoldCache& cache(bool keep_case) {
+  static const FoldCache lower(false);
+  static const FoldCache cased(true);
+  return keep_case ? cased : lower;
 }
 
 // The folding of `cp`, without a temporary string for the ranges news text lives in.
-std::string_view folded_view(char32_t cp) {
-  if (cp >= kCacheLow && cp < kCacheHigh) return cache().latin[cp - kCacheLow];
-  if (cp >= kPunctLow && cp < kPunctHigh) return cache().punct[cp - kPunctLow];
+std::string_view folded_view(char32_t cp, bool keep_case) {
+  if (cp >= kCacheLow && cp < kCacheHigh) return cache(keep_case).latin[cp - kCacheLow];
+  if (cp >= kPunctLow && cp < kPunctHigh) return cache(keep_case).punct[cp - kPunctLow];
   thread_local std::string rare;
-  rare = fold_code_point_uncached(cp);
+  rare = fold_code_point_uncached(cp, keep_case);
   return rare;
 }
 
@@ -102,11 +104,18 @@ constexpr std::array<char, 128> make_ascii_table() {
 }
 constexpr std::array<char, 128> kAsciiLower = make_ascii_table();
 
+constexpr std::array<char, 128> make_identity_table() {
+  std::array<char, 128> t{};
+  for (int i = 0; i < 128; ++i) t[static_cast<std::size_t>(i)] = static_cast<char>(i);
+  return t;
+}
+constexpr std::array<char, 128> kAsciiSame = make_identity_table();
+
 
 // Lower-cases `in` into `out` while it folds byte for byte — ASCII with no whitespace to collapse
 // or translate, most English text — in one pass; false as soon as it does not (then `out` is
 // partial and the caller starts over on the general path).
-bool fold_in_place(std::string_view in, std::string& out) {
+bool fold_in_place(std::string_view in, std::string& out, const std::array<char, 128>& ascii) {
   out.resize(in.size());
   bool prev_space = false;
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -120,7 +129,7 @@ bool fold_in_place(std::string_view in, std::string& out) {
     } else {
       prev_space = false;
     }
-    out[i] = kAsciiLower[c];
+    out[i] = ascii[c];
   }
   return true;
 }
@@ -133,7 +142,8 @@ bool fold_in_place(std::string_view in, std::string& out) {
 template <bool kTrackOrigin>
 class Folder {
  public:
-  Folder(std::string& out, std::vector<std::uint32_t>* origin) : out_(out), origin_(origin) {}
+  Folder(std::string& out, std::vector<std::uint32_t>* origin, bool keep_case)
+      : out_(out), origin_(origin), keep_case_(keep_case), ascii_(keep_case ? kAsciiSame : kAsciiLower) {}
 
   void run(std::string_view in) {
     const std::size_t n = in.size();
@@ -148,11 +158,11 @@ class Folder {
         } else if ((b | 0x20) == 'n' && i + 2 < n && s[i + 1] == 0xCC && s[i + 2] == 0x83) {
           // An 'n' followed by a combining tilde is an ñ written decomposed (NFD sources).
           put('\xC3', i);
-          put('\xB1', i);
+          put(keep_case_ && b == 'N' ? '\x91' : '\xB1', i);
           i += 3;
           continue;
         } else {
-          put(kAsciiLower[b], i);
+          put(ascii_[b], i);
         }
         ++i;
         continue;
@@ -174,7 +184,7 @@ class Folder {
         len = static_cast<std::size_t>(l);
       }
       if (cp != kCombiningTilde) {
-        const std::string_view folded = folded_view(cp);
+        const std::string_view folded = folded_view(cp, keep_case_);
         reserve(folded.size() + (n - i) + 16);
         for (const char c : folded) {
           if (c == ' ' || c == '\n') {
@@ -214,6 +224,8 @@ class Folder {
 
   std::string& out_;
   std::vector<std::uint32_t>* origin_;
+  const bool keep_case_;
+  const std::array<char, 128>& ascii_;
   std::size_t size_ = 0;
   bool last_blank_ = false;
 };
@@ -238,18 +250,19 @@ std::size_t FoldedText::original_end(std::size_t folded_end) const {
   return original_size;
 }
 
-void fold_text(std::string_view in, FoldedText& out) {
+void fold_text(std::string_view in, FoldedText& out, FoldCase fold_case) {
+  const bool keep_case = fold_case == FoldCase::kKeep;
   out.text.clear();
   out.origin.clear();
   out.original_size = in.size();
-  if (fold_in_place(in, out.text)) return;
+  if (fold_in_place(in, out.text, keep_case ? kAsciiSame : kAsciiLower)) return;
   out.text.clear();
-  Folder<true>(out.text, &out.origin).run(in);
+  Folder<true>(out.text, &out.origin, keep_case).run(in);
 }
 
-std::string fold(std::string_view in) {
+std::string fold(std::string_view in, FoldCase fold_case) {
   std::string out;
-  Folder<false>(out, nullptr).run(in);
+  Folder<false>(out, nullptr, fold_case == FoldCase::kKeep).run(in);
   return out;
 }
 

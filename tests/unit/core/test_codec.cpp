@@ -69,6 +69,7 @@ TEST_CASE("a hit survives encode and decode with matches, terms and entities", "
   m.severity = "high";
   m.score = 5.5;
   m.terms.push_back(Term{"aid", "title", 13, 22, "CJNG reparte [[despensas]]"});
+  m.breakdown = {{"aid", 4}, {"cartel", 1.5}};
   hit.matches.push_back(m);
   hit.entities["cartels"] = {"CJNG"};
   auto back = decode_hit(encode_hit(hit));
@@ -80,6 +81,9 @@ TEST_CASE("a hit survives encode and decode with matches, terms and entities", "
   REQUIRE(back->matches[0].terms.size() == 1);
   CHECK(back->matches[0].terms[0].start == 13);
   CHECK(back->matches[0].terms[0].end == 22);
+  REQUIRE(back->matches[0].breakdown.size() == 2);
+  CHECK(back->matches[0].breakdown[0].first == "aid");
+  CHECK(back->matches[0].breakdown[1].second == Approx(1.5));
   CHECK(back->entities.at("cartels") == std::vector<std::string>{"CJNG"});
 }
 

@@ -46,8 +46,8 @@ TEST_CASE("vigia scan prints one JSON line per matching item with rule, category
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out ==
-        R"({"id":"a1","line":1,"matches":[{"rule":"fake-vaccines","title":"Fake vaccines","category":"fake_vaccine_site","severity":"high","score":5,"terms":[{"pattern":"fake","field":"title","start":7,"end":21,"snippet":"Venden [[VACUNAS FALSAS]] en Puebla"},{"pattern":"cartel:CJNG","field":"summary","start":3,"end":7,"snippet":"El [[CJNG]] estaría detrás"}]}],"entities":{"cartels":["CJNG"]}})" "\n"
-        R"({"id":null,"line":4,"matches":[{"rule":"fake-vaccines","title":"Fake vaccines","category":"fake_vaccine_site","severity":"high","score":4,"terms":[{"pattern":"fake","field":"title","start":0,"end":13,"snippet":"[[Fake vaccines]] seized in Texas"}]}],"entities":{}})" "\n");
+        R"({"id":"a1","line":1,"matches":[{"rule":"fake-vaccines","title":"Fake vaccines","category":"fake_vaccine_site","severity":"high","score":5,"terms":[{"pattern":"fake","field":"title","start":7,"end":21,"snippet":"Venden [[VACUNAS FALSAS]] en Puebla"},{"pattern":"cartel:CJNG","field":"summary","start":3,"end":7,"snippet":"El [[CJNG]] estaría detrás"}],"breakdown":{"fake":4,"cartel":1}}],"entities":{"cartels":["CJNG"]}})" "\n"
+        R"({"id":null,"line":4,"matches":[{"rule":"fake-vaccines","title":"Fake vaccines","category":"fake_vaccine_site","severity":"high","score":4,"terms":[{"pattern":"fake","field":"title","start":0,"end":13,"snippet":"[[Fake vaccines]] seized in Texas"}],"breakdown":{"fake":4}}],"entities":{}})" "\n");
 }
 
 TEST_CASE("vigia scan reads a file argument and reports bad lines by file and line", "[daemon][cli]") {

@@ -258,3 +258,31 @@ spikes:
   CHECK_THAT(text, Catch::Contains("counts unknown rule 'nope'"));
   CHECK_THAT(text, Catch::Contains("baseline must span at least two buckets"));
 }
+
+TEST_CASE("matching options are validated where they are written", "[rules][loader]") {
+  auto r = load(R"(lists:
+  cartels:
+    CJNG:
+      - {term: CJNG, case: shouting}
+      - {trm: x}
+rules:
+  - id: r1
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: p
+        terms: [x]
+        exact: true
+        enye: loose
+      - id: q
+        list: cartels
+        case: sensitive
+)");
+  CHECK_FALSE(r.rules);
+  const std::string text = r.diagnostics.to_text();
+  CHECK_THAT(text, Catch::Contains("pack.yaml:4:28: error[pattern.bad-value]: alias 'CJNG': case must be 'sensitive' or 'insensitive'"));
+  CHECK_THAT(text, Catch::Contains("unknown key 'trm' in an alias of 'CJNG' (did you mean 'term'?)"));
+  CHECK_THAT(text, Catch::Contains("'enye: loose' does not apply to exact patterns"));
+  CHECK_THAT(text, Catch::Contains("matching options go on a list's aliases, not on a list pattern"));
+}

@@ -2,6 +2,7 @@
 
 #include "vigia/rules/loader.h"
 #include "vigia/rules/rule_tests.h"
+#include "vigia/rules/scorer.h"
 
 using namespace vigia::rules;
 
@@ -54,4 +55,76 @@ TEST_CASE("a failing rule test explains what the rule saw", "[rules][tests]") {
   CHECK_THAT(report.failures[1].message, Catch::Contains("expected rule 'fake-vax' not to match but it did"));
   CHECK_THAT(report.failures[1].message, Catch::Contains("matched fake in title: Venden [[vacunas falsas]] en Tijuana"));
   CHECK_THAT(report.failures[1].message, Catch::Contains("score 4.00 (threshold 2.00) = fake 4.00"));
+}
+
+TEST_CASE("exceptions suppress a rule by phrase, source or URL, and say why", "[rules][tests][exceptions]") {
+  auto loaded = load_rule_set_from_text({{"p.yaml", R"(
+lists:
+  cartels: {CJNG: [Cártel Jalisco Nueva Generación]}
+rules:
+  - id: aid
+    title: Cartel aid
+    category: aid_box_branding
+    severity: high
+    patterns:
+      - id: boxes
+        terms: [despensas]
+        weight: 2
+      - id: cartel
+        list: cartels
+        weight: 2
+    exceptions:
+      - phrase: [serie de televisión, telenovela]
+        reason: fiction about cartels is not cartel activity
+      - source: satire-wire
+        reason: a satire outlet
+      - url: "https://*.example.org/opinion/*"
+        reason: opinion columns
+    condition: boxes and cartel
+    threshold: 4
+    tests:
+      match:
+        - {title: "El CJNG reparte despensas", entities: {cartels: [CJNG]}}
+      no_match:
+        - "La telenovela muestra al CJNG repartiendo despensas"
+        - {title: "El CJNG reparte despensas", source: satire-wire}
+        - {title: "El CJNG reparte despensas", url: "https://news.example.org/opinion/2021/columna"}
+)"}});
+  INFO(loaded.diagnostics.to_text());
+  REQUIRE(loaded.rules);
+  auto report = run_rule_tests(loaded.rules);
+  std::string failures;
+  for (const auto& f : report.failures) failures += f.message;
+  INFO(failures);
+  CHECK(report.ok());
+  CHECK(report.passed == 4);
+
+  Scorer s(loaded.rules);
+  const auto t = s.trace({"La telenovela muestra al CJNG repartiendo despensas", "", ""}, 0);
+  CHECK_FALSE(t.fired);
+  CHECK(t.condition);
+  CHECK(t.suppressed_by == "phrase 'serie de televisión | telenovela': fiction about cartels is not cartel activity");
+}
+
+TEST_CASE("a match test fails when the expected entities are not found", "[rules][tests]") {
+  auto loaded = load_rule_set_from_text({{"p.yaml", R"(
+lists:
+  places_mx: {Jalisco: [], Zacatecas: []}
+rules:
+  - id: r
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: p
+        terms: [narcomantas]
+    tests:
+      match:
+        - {title: "Aparecen narcomantas en Jalisco", entities: {places_mx: [Zacatecas]}}
+)"}});
+  REQUIRE(loaded.rules);
+  auto report = run_rule_tests(loaded.rules);
+  REQUIRE(report.failures.size() == 1);
+  CHECK_THAT(report.failures[0].message,
+             Catch::Contains("rule 'r' fired but the expected entities were not found (places_mx: Zacatecas)"));
 }

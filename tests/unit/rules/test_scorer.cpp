@@ -313,3 +313,69 @@ novelty:
   CHECK(r.mentions[1].sentence == 1);
   CHECK(r.entities.at("places_mx") == std::vector<std::string>{"Zacatecas"});
 }
+
+TEST_CASE("case-sensitive, exact and loose-ñ patterns match as their options say", "[rules][scorer][options]") {
+  auto rules = compile(R"(
+lists:
+  cartels:
+    Cártel del Golfo:
+      - Cartel del Golfo
+      - {term: CDG, case: sensitive}
+rules:
+  - id: r
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: acronym
+        terms: [CJNG]
+        case: sensitive
+      - id: brand
+        terms: ["El Chapo 701"]
+        exact: true
+      - id: year
+        terms: [año]
+        enye: loose
+      - id: golfo
+        list: cartels
+)");
+  Scorer s(rules);
+  auto terms_of = [&](const std::string& title) {
+    std::vector<std::string> out;
+    for (const auto& m : s.score(item(title)).matches) {
+      for (const auto& t : m.terms) out.push_back(t.pattern + "=" + title.substr(t.start, t.end - t.start));
+    }
+    return out;
+  };
+  // Case-sensitive: the acronym, not the same letters in lower case; accents still folded.
+  CHECK(terms_of("El CJNG avanza") == std::vector<std::string>{"acronym=CJNG"});
+  CHECK(terms_of("el cjng avanza").empty());
+  // Exact: as published, accents and case included.
+  CHECK(terms_of("Cajas de El Chapo 701") == std::vector<std::string>{"brand=El Chapo 701"});
+  CHECK(terms_of("cajas de el chapo 701").empty());
+  // Loose ñ: "ano" written without the tilde still matches, in both directions.
+  CHECK(terms_of("El ano pasado") == std::vector<std::string>{"year=ano"});
+  CHECK(terms_of("El AÑO pasado") == std::vector<std::string>{"year=AÑO"});
+  // A case-sensitive alias in a list: CDG the acronym, not "cdg" in a URL-ish word.
+  CHECK(terms_of("Operativo contra el CDG") == std::vector<std::string>{"golfo:Cártel del Golfo=CDG"});
+  CHECK(terms_of("vuelo a cdg").empty());
+}
+
+TEST_CASE("matches from differently folded texts meet in original offsets for near()", "[rules][scorer][options]") {
+  auto rules = compile(R"(rules:
+  - id: r
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: who
+        terms: [CJNG]
+        case: sensitive
+      - id: move
+        terms: [llegó a]
+    condition: near(who, move, 1)
+)");
+  Scorer s(rules);
+  CHECK(s.score(item("Michoacán: el CJNG llegó a Zacatecas")).matches.size() == 1);
+  CHECK(s.score(item("Michoacán: el CJNG, según la fiscalía del estado, llegó a Zacatecas")).matches.empty());
+}

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vigia/core/time.h"
@@ -52,6 +53,8 @@ struct Match {
   std::string severity;
   double score = 0;
   std::vector<Term> terms;
+  // How the score was made: each matched pattern and the points it added, in the rule's order.
+  std::vector<std::pair<std::string, double>> breakdown;
 };
 
 struct Hit {

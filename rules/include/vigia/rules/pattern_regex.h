@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "vigia/rules/text_fold.h"
+
 namespace vigia::rules {
 
 struct TermRegex {
@@ -27,7 +29,14 @@ struct TermRegex {
   bool extend_right = false;  // the term ended in '*': extend matches to the end of the word
 };
 
-std::optional<TermRegex> term_to_regex(std::string_view term, std::string& error);
-std::optional<std::string> fold_regex(std::string_view regex, std::string& error);
+struct TermOptions {
+  TextForm form = TextForm::kFolded;
+  bool enye_loose = false;  // ñ and n match each other (for sources that drop the tilde)
+};
+
+std::optional<TermRegex> term_to_regex(std::string_view term, std::string& error, TermOptions options = {});
+// Regexes in the exact form are taken as written; in the cased form, non-ASCII letters are
+// folded but keep their case.
+std::optional<std::string> fold_regex(std::string_view regex, std::string& error, TextForm form = TextForm::kFolded);
 
 }  // namespace vigia::rules

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "vigia/core/diagnostics.h"
 #include "vigia/rules/condition.h"
 #include "vigia/rules/detectors.h"
+#include "vigia/rules/text_fold.h"
 
 struct hs_database;
 
@@ -28,6 +30,18 @@ struct PatternDef {
   double weight = 1;
   std::uint8_t field_mask = 0b111;  // bit i set: may match in kFieldNames[i]
   std::vector<int> lists;           // non-empty: the entity lists this pattern stands for
+  bool exception = false;           // the phrases of an exception: they suppress, never score
+  SourceLocation where;
+};
+
+// A reason for a rule not to fire on an item even when it matches (an allowlist, as in Falco),
+// always with the reason an operator gave.
+struct RuleException {
+  enum class Kind { kPhrase, kSource, kUrl };
+  Kind kind = Kind::kPhrase;
+  std::string value;  // the phrase(s) as written, a source name, or a URL glob (* and ?)
+  std::string reason;
+  int pattern = -1;   // kPhrase: the rule's hidden pattern holding the phrases
   SourceLocation where;
 };
 
@@ -35,7 +49,10 @@ struct PatternDef {
 struct RuleTest {
   bool expect_match = true;
   std::array<std::string, kFieldCount> fields;  // title, summary, content
+  std::string source;                           // for exceptions by source
+  std::string url;                              // for exceptions by URL
   double min_score = 0;                         // only for expect_match
+  std::map<std::string, std::vector<std::string>> entities;  // must be among the item's entities
   SourceLocation where;
 };
 
@@ -49,6 +66,7 @@ struct RuleDef {
   bool enabled = true;
   std::array<double, kFieldCount> field_weights{2.0, 1.0, 1.0};
   std::vector<PatternDef> patterns;
+  std::vector<RuleException> exceptions;
   Condition condition;
   double threshold = 0;
   std::vector<RuleTest> tests;
@@ -72,6 +90,7 @@ struct Expression {
   // Every match of it is this many bytes long; 0 when lengths vary. Fixed-width expressions get
   // their start from the end; the others from a second, start-of-match scan (som_database).
   std::uint32_t width = 0;
+  TextForm form = TextForm::kFolded;  // the text it is matched against
   struct PatternTarget {
     std::uint32_t rule;
     std::uint32_t pattern;
@@ -87,8 +106,9 @@ struct Expression {
 
 class RuleSet {
  public:
+  using Databases = std::array<hs_database*, kTextForms>;  // by TextForm; null where a form is unused
   RuleSet(std::vector<RuleDef> rules, std::vector<EntityList> lists, std::vector<Expression> expressions,
-          hs_database* database, std::string version, double compile_seconds, std::vector<NoveltyDef> novelty = {},
+          Databases databases, std::string version, double compile_seconds, std::vector<NoveltyDef> novelty = {},
           std::vector<SpikeDef> spikes = {});
   ~RuleSet();
   RuleSet(const RuleSet&) = delete;
@@ -99,9 +119,12 @@ class RuleSet {
   const std::vector<Expression>& expressions() const { return expressions_; }
   const std::vector<NoveltyDef>& novelty() const { return novelty_; }
   const std::vector<SpikeDef>& spikes() const { return spikes_; }
-  // The database every item is scanned with: ends of matches only, which is what keeps scans
-  // fast (start-of-match tracking in it would cost 10x on the packs' regexes).
-  const hs_database* database() const { return database_; }
+  // The database every item's folded fields are scanned with: ends of matches only, which is
+  // what keeps scans fast (start-of-match tracking in it would cost 10x on the packs' regexes).
+  // Case-sensitive and exact patterns live in databases of their own, scanned only when present.
+  const hs_database* database(TextForm form = TextForm::kFolded) const {
+    return databases_[static_cast<std::size_t>(form)];
+  }
   // A one-expression database with start-of-match, for expressions whose width varies; compiled
   // on first use (thread-safe) since few expressions ever match. Null if it cannot be compiled.
   const hs_database* som_database(std::size_t expression) const;
@@ -119,7 +142,7 @@ class RuleSet {
   std::vector<NoveltyDef> novelty_;
   std::vector<SpikeDef> spikes_;
   std::vector<std::vector<std::uint32_t>> list_users_;
-  hs_database* database_;
+  Databases databases_;
   struct SomSlot;
   std::vector<std::unique_ptr<SomSlot>> som_;
   std::string version_;

@@ -43,8 +43,16 @@ struct RuleTrace {
   double score = 0;
   double threshold = 0;
   bool fired = false;
+  std::string suppressed_by;  // the exception that stopped it, with its reason; "" if none
   std::vector<std::pair<std::string, double>> contributions;  // pattern id -> score it added
   std::vector<Term> terms;
+  Entities entities;  // of the whole text, as a hit would carry them
+};
+
+// What exceptions by source and URL look at; the rest of an item is its fields.
+struct ItemContext {
+  std::string_view source;
+  std::string_view url;
 };
 
 class Scorer {
@@ -56,10 +64,11 @@ class Scorer {
 
   ScoreResult score(const Item& item);
   // The same on bare texts, in kFieldNames order (title, summary, content).
-  ScoreResult score_fields(const std::array<std::string_view, kFieldCount>& fields);
+  ScoreResult score_fields(const std::array<std::string_view, kFieldCount>& fields, ItemContext context = {});
 
   // Scores one rule (by index in rules().rules()) on bare texts and explains the outcome.
-  RuleTrace trace(const std::array<std::string_view, kFieldCount>& fields, std::size_t rule_index);
+  RuleTrace trace(const std::array<std::string_view, kFieldCount>& fields, std::size_t rule_index,
+                  ItemContext context = {});
 
   const RuleSet& rules() const;
 

@@ -30,11 +30,20 @@ struct FoldedText {
   std::size_t original_end(std::size_t folded_end) const;
 };
 
+// The text a pattern is matched against: folded (the default), folded with case kept, or the
+// original bytes as published (`exact: true`).
+enum class TextForm : std::uint8_t { kFolded, kCased, kExact };
+inline constexpr std::size_t kTextForms = 3;
+
+// kLower is the default matching form. kKeep folds the same way but keeps letter case, for
+// case-sensitive patterns (acronyms such as CDG that collide with common words when lower-cased).
+enum class FoldCase { kLower, kKeep };
+
 // Folds `in` into `out`, reusing its buffers (the hot path calls this per field per item).
-void fold_text(std::string_view in, FoldedText& out);
+void fold_text(std::string_view in, FoldedText& out, FoldCase fold_case = FoldCase::kLower);
 
 // Folds a pattern or a short string; no offset map.
-std::string fold(std::string_view in);
+std::string fold(std::string_view in, FoldCase fold_case = FoldCase::kLower);
 
 // Word characters of folded text: ASCII letters, digits, '_' and every byte of a multi-byte
 // sequence (folding leaves only letters and digits outside ASCII, e.g. ñ).
