@@ -5,6 +5,7 @@
 #include <chrono>
 #include <climits>
 #include <mutex>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -528,7 +529,105 @@ class Loader {
                                 rule.trigger_patterns.end());
     if (rule.trigger_patterns.empty()) {
       doc.error(node, "rule.no-trigger", "condition of rule '" + rule.id + "' has no positive term, so it could fire on anything");
+      return;
     }
+    check_satisfiable(doc, node ? node : rule_node, rule);
+  }
+
+  // A pattern limited to fields the rule does not read can never match.
+  static bool can_match(const RuleDef& rule, const PatternDef& p) {
+    for (std::size_t f = 0; f < kFieldCount; ++f) {
+      if ((p.field_mask & (1u << f)) && rule.field_weights[f] > 0) return true;
+    }
+    return false;
+  }
+
+  // Conditions that can never be true, and thresholds no item can reach, are rule bugs an
+  // operator wants to hear about before deploying. The condition is checked over every truth
+  // assignment of its atoms (patterns, and near/same_sentence, which imply both operands); with
+  // more than 16 atoms the check is skipped rather than slowing the load down.
+  void check_satisfiable(const YamlDoc& doc, const YAML::Node& at_node, const RuleDef& rule) {
+    std::vector<int> symbols;
+    std::vector<const Condition*> proximity;
+    collect_atoms(rule.condition, symbols, proximity);
+    std::sort(symbols.begin(), symbols.end());
+    symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+    const std::size_t atoms = symbols.size() + proximity.size();
+    if (atoms <= 16) {
+      bool satisfiable = false;
+      for (std::uint32_t bits = 0; bits < (1u << atoms) && !satisfiable; ++bits) {
+        auto value_of = [&](int symbol) {
+          const auto it = std::lower_bound(symbols.begin(), symbols.end(), symbol);
+          return ((bits >> (it - symbols.begin())) & 1u) != 0;
+        };
+        bool consistent = true;
+        for (std::size_t k = 0; k < symbols.size() && consistent; ++k) {
+          const PatternDef& p = rule.patterns[static_cast<std::size_t>(symbols[k])];
+          if (value_of(symbols[k]) && (p.lists.empty() ? !can_match(rule, p) : false)) consistent = false;
+        }
+        for (std::size_t k = 0; k < proximity.size() && consistent; ++k) {
+          const bool on = ((bits >> (symbols.size() + k)) & 1u) != 0;
+          if (on && (!value_of(proximity[k]->symbol) || !value_of(proximity[k]->symbol_b))) consistent = false;
+        }
+        if (!consistent) continue;
+        satisfiable = eval_assignment(rule.condition, [&](const Condition& c) {
+          if (c.op == Condition::Op::kSymbol) return value_of(c.symbol);
+          const auto it = std::find(proximity.begin(), proximity.end(), &c);
+          return ((bits >> (symbols.size() + static_cast<std::size_t>(it - proximity.begin()))) & 1u) != 0;
+        });
+      }
+      if (!satisfiable) {
+        doc.error(at_node, "rule.never-true",
+                  "condition of rule '" + rule.id + "' can never be true (a contradiction, or patterns limited to " +
+                      "fields the rule does not read)");
+        return;
+      }
+    }
+    // Each pattern adds at most weight x its best field weight x 2 (the sum of its halving repeats).
+    double best = 0;
+    for (const auto& p : rule.patterns) {
+      if (p.exception || p.weight <= 0 || (p.lists.empty() && !can_match(rule, p))) continue;
+      double field = 0;
+      for (std::size_t f = 0; f < kFieldCount; ++f) {
+        if (p.field_mask & (1u << f)) field = std::max(field, rule.field_weights[f]);
+      }
+      best += p.weight * field * 2;
+    }
+    if (best < rule.threshold) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "threshold %.2f of rule '%s' can never be reached: its patterns add up to at most %.2f",
+                    rule.threshold, rule.id.c_str(), best);
+      doc.error(at_node, "rule.unreachable-threshold", buf);
+    }
+  }
+
+  static void collect_atoms(const Condition& c, std::vector<int>& symbols, std::vector<const Condition*>& proximity) {
+    switch (c.op) {
+      case Condition::Op::kSymbol: symbols.push_back(c.symbol); break;
+      case Condition::Op::kNear:
+      case Condition::Op::kSameSentence:
+        proximity.push_back(&c);
+        symbols.push_back(c.symbol);
+        symbols.push_back(c.symbol_b);
+        break;
+      default:
+        for (const auto& a : c.args) collect_atoms(a, symbols, proximity);
+    }
+  }
+
+  template <typename Atom>
+  static bool eval_assignment(const Condition& c, const Atom& atom) {
+    switch (c.op) {
+      case Condition::Op::kSymbol:
+      case Condition::Op::kNear:
+      case Condition::Op::kSameSentence: return atom(c);
+      case Condition::Op::kAnd:
+        return std::all_of(c.args.begin(), c.args.end(), [&](const Condition& a) { return eval_assignment(a, atom); });
+      case Condition::Op::kOr:
+        return std::any_of(c.args.begin(), c.args.end(), [&](const Condition& a) { return eval_assignment(a, atom); });
+      case Condition::Op::kNot: return !eval_assignment(c.args.front(), atom);
+    }
+    return false;
   }
 
   // Phrases become a hidden pattern of the rule (its id cannot be named in a condition), so they

@@ -286,3 +286,64 @@ rules:
   CHECK_THAT(text, Catch::Contains("'enye: loose' does not apply to exact patterns"));
   CHECK_THAT(text, Catch::Contains("matching options go on a list's aliases, not on a list pattern"));
 }
+
+TEST_CASE("rules check catches conditions that can never be true and thresholds no item can reach", "[rules][loader]") {
+  auto r = load(R"(rules:
+  - id: contradiction
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: a
+        terms: [x]
+    condition: a and not a
+  - id: blind
+    title: T
+    category: c
+    severity: low
+    fields: {title: 1}
+    patterns:
+      - id: body
+        terms: [x]
+        fields: [content]
+      - id: head
+        terms: [y]
+    condition: body and head
+  - id: proximity
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: a
+        terms: [x]
+      - id: b
+        terms: [y]
+    condition: near(a, b, 3) and not b
+  - id: greedy
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: a
+        terms: [x]
+        weight: 1
+    threshold: 5
+  - id: fine
+    title: T
+    category: c
+    severity: low
+    patterns:
+      - id: a
+        terms: [x]
+      - id: b
+        terms: [y]
+    condition: a and not b
+)");
+  CHECK_FALSE(r.rules);
+  const std::string text = r.diagnostics.to_text();
+  CHECK_THAT(text, Catch::Contains("pack.yaml:9:16: error[rule.never-true]: condition of rule 'contradiction' can never be true"));
+  CHECK_THAT(text, Catch::Contains("condition of rule 'blind' can never be true"));
+  CHECK_THAT(text, Catch::Contains("condition of rule 'proximity' can never be true"));
+  CHECK_THAT(text, Catch::Contains("threshold 5.00 of rule 'greedy' can never be reached: its patterns add up to at most 4.00"));
+  CHECK_THAT(text, !Catch::Contains("error[rule.never-true]: condition of rule 'fine'"));
+}
