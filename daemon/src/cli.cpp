@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   scan_cmd->add_option("-r,--rules", scan.rules, "Rule file or folder (repeat -r for more)")->required()->allow_extra_args(false);
   scan_cmd->add_option("input", scan.input, "JSONL items file, or - for stdin (default)");
   scan_cmd->add_flag("--explain", scan.explain, "Print a readable explanation per item instead of JSON");
+  scan_cmd->add_option("--compare-rules", scan.compare_rules,
+                       "Print only the items whose hits differ between --rules and these rules (repeat for more)")
+      ->allow_extra_args(false);
 
   auto* rules = app.add_subcommand("rules", "Work on rule packs");
   rules->require_subcommand(1);

@@ -10,6 +10,7 @@ namespace vigia::daemon {
 
 struct ScanOptions {
   std::vector<std::filesystem::path> rules;
+  std::vector<std::filesystem::path> compare_rules;  // when set: report items whose hits differ
   std::string input = "-";  // a file, or "-" for stdin
   bool explain = false;
 };

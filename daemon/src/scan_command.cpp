@@ -1,7 +1,11 @@
 // `vigia scan`: the offline entry point. JSONL items in, one JSON line out per item that matched
 // at least one rule: {"id", "line", "matches": [{rule, title, category, severity, score, terms}],
 // "entities"}. Operators and the quality evaluation depend on this contract: keep it stable.
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <optional>
+#include <tuple>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -69,14 +73,96 @@ void write_explanation(std::string& out, const Item& item, std::size_t line, con
   out += "\n";
 }
 
-}  // namespace
+// How one item's hits differ between two rule sets; empty when they do not.
+struct Difference {
+  std::vector<std::pair<std::string, double>> added;    // fires only with the new rules
+  std::vector<std::pair<std::string, double>> removed;  // fires only with the old rules
+  std::vector<std::tuple<std::string, double, double>> changed;  // fires with both, other score
+  bool empty() const { return added.empty() && removed.empty() && changed.empty(); }
+};
 
-int scan_command(const ScanOptions& options) {
-  auto loaded = rules::load_rule_set(options.rules);
+Difference compare(const std::vector<Match>& before, const std::vector<Match>& after) {
+  Difference d;
+  auto find = [](const std::vector<Match>& in, const std::string& rule) {
+    return std::find_if(in.begin(), in.end(), [&](const Match& m) { return m.rule == rule; });
+  };
+  for (const auto& m : after) {
+    const auto old = find(before, m.rule);
+    if (old == before.end()) {
+      d.added.emplace_back(m.rule, m.score);
+    } else if (std::abs(old->score - m.score) > 0.005) {
+      d.changed.emplace_back(m.rule, old->score, m.score);
+    }
+  }
+  for (const auto& m : before) {
+    if (find(after, m.rule) == after.end()) d.removed.emplace_back(m.rule, m.score);
+  }
+  return d;
+}
+
+void write_difference(std::string& out, const Item& item, std::size_t line, const Difference& d, bool explain) {
+  if (explain) {
+    char buf[64];
+    out += "line " + std::to_string(line) + (item.id.empty() ? "" : " (" + item.id + ")") + ": " + item.title + "\n";
+    for (const auto& [rule, score] : d.added) {
+      std::snprintf(buf, sizeof buf, "%.2f", score);
+      out += "  + " + rule + "  score " + buf + "\n";
+    }
+    for (const auto& [rule, score] : d.removed) {
+      std::snprintf(buf, sizeof buf, "%.2f", score);
+      out += "  - " + rule + "  score " + buf + "\n";
+    }
+    for (const auto& [rule, before, after] : d.changed) {
+      std::snprintf(buf, sizeof buf, "%.2f -> %.2f", before, after);
+      out += "  ~ " + rule + "  score " + buf + "\n";
+    }
+    out += "\n";
+    return;
+  }
+  JsonWriter w;
+  w.begin_object();
+  w.key("id");
+  if (item.id.empty()) {
+    w.null();
+  } else {
+    w.value(item.id);
+  }
+  w.field("line", static_cast<std::uint64_t>(line));
+  w.field("title", item.title);
+  for (const auto* list : {&d.added, &d.removed}) {
+    w.key(list == &d.added ? "added" : "removed").begin_array();
+    for (const auto& [rule, score] : *list) w.begin_object().field("rule", rule).field("score", score).end_object();
+    w.end_array();
+  }
+  w.key("changed").begin_array();
+  for (const auto& [rule, before, after] : d.changed) {
+    w.begin_object().field("rule", rule).field("before", before).field("after", after).end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out += w.str();
+  out += '\n';
+}
+
+std::optional<rules::RuleSetPtr> load_or_report(const std::vector<std::filesystem::path>& paths) {
+  auto loaded = rules::load_rule_set(paths);
   if (!loaded.rules) {
     std::fputs(loaded.diagnostics.to_text().c_str(), stderr);
     std::fprintf(stderr, "vigia scan: rules could not be loaded (%zu errors)\n", loaded.diagnostics.error_count());
-    return 2;
+    return std::nullopt;
+  }
+  return loaded.rules;
+}
+
+}  // namespace
+
+int scan_command(const ScanOptions& options) {
+  const auto loaded = load_or_report(options.rules);
+  if (!loaded) return 2;
+  std::optional<rules::RuleSetPtr> other;
+  if (!options.compare_rules.empty()) {
+    other = load_or_report(options.compare_rules);
+    if (!other) return 2;
   }
   std::unique_ptr<std::FILE, FileCloser> in(options.input == "-" ? stdin : std::fopen(options.input.c_str(), "rb"));
   if (!in) {
@@ -85,7 +171,10 @@ int scan_command(const ScanOptions& options) {
   }
   const std::string input_name = options.input == "-" ? "<stdin>" : options.input;
 
-  rules::Scorer scorer(loaded.rules);
+  rules::Scorer scorer(*loaded);
+  std::optional<rules::Scorer> other_scorer;
+  if (other) other_scorer.emplace(*other);
+  std::size_t differing = 0;
   char* buffer = nullptr;
   std::size_t capacity = 0;
   std::size_t line_no = 0;
@@ -109,11 +198,19 @@ int scan_command(const ScanOptions& options) {
     }
     ++items;
     const rules::ScoreResult result = scorer.score(*item);
-    if (result.matches.empty()) continue;
-    ++hits;
-    if (options.explain) {
+    if (other_scorer) {
+      const Difference d = compare(result.matches, other_scorer->score(*item).matches);
+      if (!d.empty()) {
+        ++differing;
+        write_difference(out, *item, line_no, d, options.explain);
+      }
+    } else if (result.matches.empty()) {
+      continue;
+    } else if (options.explain) {
+      ++hits;
       write_explanation(out, *item, line_no, result);
     } else {
+      ++hits;
       write_hit_line(out, *item, line_no, result);
     }
     if (out.size() > (1 << 16)) {
@@ -133,7 +230,11 @@ int scan_command(const ScanOptions& options) {
     std::fprintf(stderr, "vigia scan: %zu of %zu lines could not be read as items\n", bad, items + bad);
     return 1;
   }
-  if (options.explain) std::fprintf(stderr, "vigia scan: %zu items, %zu with hits\n", items, hits);
+  if (other_scorer) {
+    std::fprintf(stderr, "vigia scan: %zu items, %zu score differently with the compared rules\n", items, differing);
+  } else if (options.explain) {
+    std::fprintf(stderr, "vigia scan: %zu items, %zu with hits\n", items, hits);
+  }
   return 0;
 }
 

@@ -183,3 +183,27 @@ TEST_CASE("vigia fetch --config --feed --once polls one configured feed", "[daem
   auto neither = run_process({vigia_binary(), "fetch"});
   CHECK(neither.exit_code == 2);
 }
+
+TEST_CASE("vigia scan --compare-rules prints only the items whose hits differ between two rule versions", "[daemon][cli]") {
+  TempDir dir;
+  write_file(dir / "old.yaml", kRules);
+  std::string changed = kRules;
+  // The new version also counts "vacuna falsa" and weighs the cartel more.
+  changed.replace(changed.find("[vacunas falsas, fake vaccines]"), 31, "[vacunas falsas, vacuna falsa, fake vaccines]");
+  changed.replace(changed.find("      - id: cartel\n        list: cartels\n"), 41,
+                  "      - id: cartel\n        list: cartels\n        weight: 3\n");
+  write_file(dir / "new.yaml", changed);
+  const std::string input =
+      R"({"id":"same","title":"Festival de cine"})" "\n"
+      R"({"id":"more","title":"Decomisan una vacuna falsa"})" "\n"
+      R"({"id":"score","title":"Vacunas falsas del CJNG"})" "\n";
+  auto r = run_process({vigia_binary(), "scan", "-r", (dir / "old.yaml").string(), "--compare-rules",
+                        (dir / "new.yaml").string(), "-"},
+                       input);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        R"({"id":"more","line":2,"title":"Decomisan una vacuna falsa","added":[{"rule":"fake-vaccines","score":4}],"removed":[],"changed":[]})" "\n"
+        R"({"id":"score","line":3,"title":"Vacunas falsas del CJNG","added":[],"removed":[],"changed":[{"rule":"fake-vaccines","before":6,"after":10}]})" "\n");
+  CHECK_THAT(r.err, Catch::Contains("3 items, 2 score differently"));
+}
