@@ -13,6 +13,7 @@
 #include "vigia/core/codec.h"
 #include "vigia/core/hash.h"
 #include "vigia/core/log.h"
+#include "vigia/core/ops_event.h"
 
 namespace vigia::connectors {
 namespace {
@@ -56,20 +57,9 @@ Hit feed_health_event(std::string_view feed, std::string_view rule, std::string_
                       std::string detail, double score, Timestamp now) {
   static const std::map<std::string_view, std::string_view> kTitles{
       {"vigia-feed-broken", "Feed broken"}, {"vigia-feed-recovered", "Feed recovered"}, {"vigia-feed-stale", "Feed stale"}};
-  Hit hit;
-  // One id per occurrence: each incident is its own alert, and a re-sent one dedups downstream.
-  hit.item.id = stable_id("vigia-ops\n" + std::string(feed) + "\n" + std::string(rule) + "\n" +
-                          std::to_string(now.time_since_epoch().count()));
-  hit.item.source = std::string(feed);
-  hit.item.connector = "vigia";
-  hit.item.title = std::move(title);
-  hit.item.summary = std::move(detail);
-  hit.item.published = now;
-  hit.item.fetched = now;
   const auto t = kTitles.find(rule);
-  hit.matches.push_back(Match{std::string(rule), std::string(t == kTitles.end() ? rule : t->second), "ops",
-                              std::string(severity), score, {}});
-  return hit;
+  return ops_event(feed, rule, t == kTitles.end() ? rule : t->second, severity, std::move(title), std::move(detail),
+                   score, now);
 }
 
 struct IngestStage::Impl {
