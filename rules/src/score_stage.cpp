@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "vigia/core/codec.h"
@@ -13,9 +15,24 @@ namespace vigia::rules {
 
 using namespace std::chrono_literals;
 
+// vigia_rules_matches_total series by their labels (rule, category, severity): keyed by all three
+// so that a reload that changes a rule's severity counts it under the new labels.
+using MatchCounters =
+    std::map<std::tuple<std::string, std::string, std::string>, prometheus::Counter*, std::less<>>;
+using MatchCountersPtr = std::shared_ptr<const MatchCounters>;
+
+// What one worker scores with: a snapshot of the store and a Scorer (owning its Hyperscan scratch)
+// built for exactly that set.
+struct WorkerRules {
+  RuleSetPtr rules;
+  std::uint64_t generation = 0;  // the store starts at 1, so a fresh worker always loads
+  std::unique_ptr<Scorer> scorer;
+  MatchCountersPtr counters;
+};
+
 struct ScoreStage::Impl {
-  Impl(RuleSetPtr r, Bus& b, MetricsRegistry& m, ScoreStageOptions o)
-      : rules(std::move(r)),
+  Impl(RuleStorePtr r, Bus& b, MetricsRegistry& m, ScoreStageOptions o)
+      : store(std::move(r)),
         bus(b),
         options(std::move(o)),
         received(counter_family(m, "vigia_rules_items_received_total", "Items taken from the bus by the scorer").Add({})),
@@ -24,29 +41,81 @@ struct ScoreStage::Impl {
         errors(counter_family(m, "vigia_rules_errors_total", "Scoring failures by reason")),
         discarded(counter_family(m, "vigia_rules_items_discarded_total", "Items that could not be scored, by reason")),
         matches(counter_family(m, "vigia_rules_matches_total", "Rule matches by rule, category and severity")),
+        detector_signals(counter_family(m, "vigia_rules_detector_signals_total",
+                                        "Signals of the stateful detectors by detector, category and severity")),
         scan_seconds(histogram_family(m, "vigia_rules_scan_duration_seconds", "Time to score one item")
                          .Add({}, prometheus::Histogram::BucketBoundaries{1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3,
-                                                                          2.5e-3, 1e-2, 1e-1})) {
-    gauge_family(m, "vigia_rules_ruleset_info", "The loaded rule set (value 1), labelled by its version hash")
-        .Add({{"version", rules->version()}})
-        .Set(1);
-    gauge_family(m, "vigia_rules_rules", "Enabled rules in the loaded set")
-        .Add({})
-        .Set(static_cast<double>(rules->enabled_rule_count()));
-    gauge_family(m, "vigia_rules_expressions", "Expressions compiled into the Hyperscan database")
-        .Add({})
-        .Set(static_cast<double>(rules->expressions().size()));
-    gauge_family(m, "vigia_rules_compile_duration_seconds", "Time the loaded rule set took to compile")
-        .Add({})
-        .Set(rules->compile_seconds());
-    for (const auto& rule : rules->rules()) {
+                                                                          2.5e-3, 1e-2, 1e-1})),
+        ruleset_info(gauge_family(m, "vigia_rules_ruleset_info",
+                                  "The loaded rule set (value 1), labelled by its version hash")),
+        rule_count(gauge_family(m, "vigia_rules_rules", "Enabled rules in the loaded set").Add({})),
+        expression_count(
+            gauge_family(m, "vigia_rules_expressions", "Expressions compiled into the Hyperscan database").Add({})),
+        compile_seconds(
+            gauge_family(m, "vigia_rules_compile_duration_seconds", "Time the loaded rule set took to compile").Add({})) {
+    // Called at once with the current set, then before every swap becomes visible to workers.
+    listener = store->add_listener([this](const RuleSetPtr& previous, const RuleSetPtr& next) { on_swap(previous, next); });
+  }
+
+  ~Impl() { store->remove_listener(listener); }
+
+  // Runs on the thread that swaps the store (the reloader), never on a worker.
+  void on_swap(const RuleSetPtr& previous, const RuleSetPtr& next) {
+    std::lock_guard lock(counters_mu);
+    if (info_series && (!previous || previous->version() != next->version())) ruleset_info.Remove(info_series);
+    info_series = &ruleset_info.Add({{"version", next->version()}});
+    info_series->Set(1);
+    rule_count.Set(static_cast<double>(next->enabled_rule_count()));
+    expression_count.Set(static_cast<double>(next->expressions().size()));
+    compile_seconds.Set(next->compile_seconds());
+    // Copy on write: workers keep reading the map they hold while this one is built. Series of
+    // rules that went away stay (a counter must not vanish from a scrape); new rules start at 0.
+    auto next_counters = std::make_shared<MatchCounters>(match_counters ? *match_counters : MatchCounters{});
+    for (const auto& rule : next->rules()) {
       if (!rule.enabled) continue;
-      match_counters.emplace(rule.id, &matches.Add({{"rule", rule.id}, {"category", rule.category}, {"severity", rule.severity}}));
+      next_counters->try_emplace({rule.id, rule.category, rule.severity},
+                                 &matches.Add({{"rule", rule.id}, {"category", rule.category}, {"severity", rule.severity}}));
+    }
+    match_counters = std::move(next_counters);
+    // Every enabled detector's signal series from zero, like the rules' matches.
+    for (const auto& d : next->novelty()) {
+      if (d.enabled) detector_signals.Add({{"detector", d.id}, {"category", d.category}, {"severity", d.severity}});
+    }
+    for (const auto& d : next->spikes()) {
+      if (d.enabled) detector_signals.Add({{"detector", d.id}, {"category", d.category}, {"severity", d.severity}});
+    }
+  }
+
+  // Between two items: picks up the store's current set if it changed since this worker last
+  // looked. Builds the new Scorer before dropping the old one, so a failure leaves the worker
+  // scoring with the set it had.
+  void refresh(WorkerRules& w) noexcept {
+    if (store->generation() == w.generation) return;
+    try {
+      RuleStore::Snapshot next = store->current();
+      auto scorer = std::make_unique<Scorer>(next.rules);
+      MatchCountersPtr counters;
+      {
+        std::lock_guard lock(counters_mu);
+        counters = match_counters;
+      }
+      // Order matters: the old Scorer (and its scratch) goes first, then the last reference this
+      // worker had to the old set — which frees it here if every other holder moved on.
+      w.scorer = std::move(scorer);
+      w.rules = std::move(next.rules);
+      w.generation = next.generation;
+      w.counters = std::move(counters);
+      log::get("rules")->debug("score worker now on rule set {} (generation {})", w.rules->version(), w.generation);
+    } catch (const std::exception& e) {
+      errors.Add({{"reason", "reload"}}).Increment();
+      log::get("rules")->error("score worker cannot switch to the new rule set, keeps the old one: {}", e.what());
     }
   }
 
   void work(Consumer& consumer) noexcept {
-    Scorer scorer(rules);
+    WorkerRules w;
+    refresh(w);
+    if (!w.scorer) return;  // logged and counted by refresh(): no set, nothing to score with
     while (!aborted.load()) {
       try {
         auto polled = consumer.poll(200ms);
@@ -61,7 +130,8 @@ struct ScoreStage::Impl {
         }
         const Record& record = **polled;
         received.Increment();
-        process(scorer, consumer, record);
+        refresh(w);
+        process(w, consumer, record);
       } catch (const std::exception& e) {
         // Nothing here should throw; if it does, count it and keep the worker alive.
         errors.Add({{"reason", "exception"}}).Increment();
@@ -70,7 +140,11 @@ struct ScoreStage::Impl {
     }
   }
 
-  void process(Scorer& scorer, Consumer& consumer, const Record& record) {
+  // Scores one record with the worker's set, start to end: `scorer` and `rules` below are the same
+  // version throughout, whatever the store does meanwhile.
+  void process(WorkerRules& w, Consumer& consumer, const Record& record) {
+    Scorer& scorer = *w.scorer;
+    const RuleSetPtr& rules = w.rules;
     auto item = decode_item(record.value);
     if (!item.ok()) {
       errors.Add({{"reason", item.error().reason}}).Increment();
@@ -84,9 +158,17 @@ struct ScoreStage::Impl {
     ScoreResult result = scorer.score(*item);
     scan_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     scored.Increment();
+    if (options.detectors) {
+      // With this worker's set: an item is judged by one rule-set version, detectors included.
+      for (const auto& s : options.detectors->apply(*rules, *item, result)) {
+        detector_signals.Add({{"detector", s.detector}, {"category", s.category}, {"severity", s.severity}}).Increment();
+      }
+    }
     if (!result.matches.empty()) {
       for (const auto& m : result.matches) {
-        if (auto it = match_counters.find(m.rule); it != match_counters.end()) it->second->Increment();
+        const auto labels = std::make_tuple(std::string_view(m.rule), std::string_view(m.category),
+                                            std::string_view(m.severity));
+        if (auto it = w.counters->find(labels); it != w.counters->end()) it->second->Increment();
       }
       Hit hit{std::move(*item), std::move(result.matches), std::move(result.entities)};
       auto published = bus.publish(options.hits_topic, hit.item.id, encode_hit(hit));
@@ -104,7 +186,7 @@ struct ScoreStage::Impl {
     }
   }
 
-  RuleSetPtr rules;
+  RuleStorePtr store;
   Bus& bus;
   ScoreStageOptions options;
   prometheus::Counter& received;
@@ -113,14 +195,25 @@ struct ScoreStage::Impl {
   prometheus::Family<prometheus::Counter>& errors;
   prometheus::Family<prometheus::Counter>& discarded;
   prometheus::Family<prometheus::Counter>& matches;
+  prometheus::Family<prometheus::Counter>& detector_signals;
   prometheus::Histogram& scan_seconds;
-  std::map<std::string, prometheus::Counter*, std::less<>> match_counters;
+  prometheus::Family<prometheus::Gauge>& ruleset_info;
+  prometheus::Gauge& rule_count;
+  prometheus::Gauge& expression_count;
+  prometheus::Gauge& compile_seconds;
+  std::mutex counters_mu;  // guards the two below; taken on swaps and by workers picking one up
+  prometheus::Gauge* info_series = nullptr;
+  MatchCountersPtr match_counters;
+  RuleStore::ListenerId listener = 0;
   std::atomic<bool> aborted{false};
   std::vector<std::thread> threads;
 };
 
-ScoreStage::ScoreStage(RuleSetPtr rules, Bus& bus, MetricsRegistry& metrics, ScoreStageOptions options)
+ScoreStage::ScoreStage(RuleStorePtr rules, Bus& bus, MetricsRegistry& metrics, ScoreStageOptions options)
     : impl_(std::make_unique<Impl>(std::move(rules), bus, metrics, std::move(options))) {}
+
+ScoreStage::ScoreStage(RuleSetPtr rules, Bus& bus, MetricsRegistry& metrics, ScoreStageOptions options)
+    : ScoreStage(std::make_shared<RuleStore>(std::move(rules)), bus, metrics, std::move(options)) {}
 
 ScoreStage::~ScoreStage() {
   abort();

@@ -3,13 +3,27 @@
 // its hit was published; an undecodable record (a poisoned item) is logged, counted and
 // committed so it can never stall the stream.
 //
+// Live reload: the stage scores with whatever set its RuleStore holds. Each worker compares the
+// store's generation with its own between two items (after taking the next record, before
+// scoring it) and, when it moved, rebuilds its Scorer — and with it its Hyperscan scratch — for
+// the new set. An item is therefore scored entirely by one set, and the first item a worker takes
+// after a swap is scored by the new one. The rule-set gauges follow every swap (the old version's
+// info series is removed) and vigia_rules_matches_total gets a zero series for each new rule.
+//
 // Metrics:
 //   vigia_rules_items_received_total, vigia_rules_items_scored_total, vigia_rules_hits_sent_total
 //   vigia_rules_errors_total{reason}, vigia_rules_items_discarded_total{reason}
 //   vigia_rules_matches_total{rule,category,severity}   (every enabled rule, from zero)
+//   vigia_rules_detector_signals_total{detector,category,severity}   (every enabled detector, from zero)
 //   vigia_rules_scan_duration_seconds                   (histogram, per item)
 //   vigia_rules_ruleset_info{version}, vigia_rules_rules, vigia_rules_expressions,
-//   vigia_rules_compile_duration_seconds
+//   vigia_rules_compile_duration_seconds                (the set loaded last)
+//
+// Thread-safety: construct, start(), join() and abort() from one controlling thread; the store
+// may be swapped from any thread at any time. Ownership: the stage shares the store; `bus` and
+// `metrics` must outlive it. Failure: nothing throws out of a worker; failures are logged (logger
+// "rules") and counted. A Scorer that cannot be built for a new set (out of memory) leaves the
+// worker on the set it had, counted as errors_total{reason="reload"}.
 #pragma once
 
 #include <memory>
@@ -17,7 +31,9 @@
 
 #include "vigia/core/bus.h"
 #include "vigia/core/metrics.h"
+#include "vigia/rules/detector_state.h"
 #include "vigia/rules/rule_set.h"
+#include "vigia/rules/rule_store.h"
 
 namespace vigia::rules {
 
@@ -26,10 +42,15 @@ struct ScoreStageOptions {
   std::string items_topic{topics::kItems};
   std::string hits_topic{topics::kHits};
   std::string group = "vigia-score";
+  // Stateful detectors (novelty, spikes) run after scoring each item, with the set that scored it;
+  // an item only they flag becomes a hit too. Null: none.
+  std::shared_ptr<DetectorState> detectors;
 };
 
 class ScoreStage {
  public:
+  ScoreStage(RuleStorePtr rules, Bus& bus, MetricsRegistry& metrics, ScoreStageOptions options = {});
+  // A fixed set: wraps it in a store of its own (nothing else can swap it).
   ScoreStage(RuleSetPtr rules, Bus& bus, MetricsRegistry& metrics, ScoreStageOptions options = {});
   ~ScoreStage();  // aborts and joins if still running
 
