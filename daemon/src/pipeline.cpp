@@ -12,7 +12,10 @@
 #include "vigia/core/log.h"
 #include "vigia/core/memory_bus.h"
 #include "vigia/daemon/admin_server.h"
+#include "vigia/daemon/rule_reloader.h"
+#include "vigia/rules/detector_state.h"
 #include "vigia/rules/loader.h"
+#include "vigia/rules/rule_store.h"
 #include "vigia/rules/score_stage.h"
 
 namespace vigia::daemon {
@@ -109,7 +112,16 @@ struct Pipeline::Impl {
     alert = std::make_unique<alerting::AlertStage>(std::move(prepared.sinks), bus, *metrics, clock, alert_options);
     rules::ScoreStageOptions score_options;
     score_options.workers = c.scorer_workers;
-    score = std::make_unique<rules::ScoreStage>(prepared.rules, bus, *metrics, score_options);
+    // Novelty and spike windows, kept in vigia.db so that restarts and reloads continue them.
+    score_options.detectors = std::make_shared<rules::DetectorState>(prepared.state_db, clock, metrics.get());
+    // The store is where a live reload swaps a checked set in; the score workers read it. It
+    // takes the only reference, so that a set replaced by a reload is freed once workers move on.
+    store = std::make_shared<rules::RuleStore>(std::move(prepared.rules));
+    score = std::make_unique<rules::ScoreStage>(store, bus, *metrics, score_options);
+    RuleReloaderOptions reload_options;
+    reload_options.paths = c.rule_paths;
+    reload_options.config_file = c.file;
+    reloader = std::make_unique<RuleReloader>(store, bus, *metrics, clock, reload_options);
     connectors::IngestOptions ingest_options;
     ingest_options.workers = c.ingest.workers;
     ingest_options.dedup_capacity = c.ingest.dedup_memory;
@@ -142,7 +154,9 @@ struct Pipeline::Impl {
   AdminServer admin;
   prometheus::Family<prometheus::Gauge>* depth = nullptr;
   std::unique_ptr<alerting::AlertStage> alert;
+  rules::RuleStorePtr store;
   std::unique_ptr<rules::ScoreStage> score;
+  std::unique_ptr<RuleReloader> reloader;
   std::unique_ptr<connectors::IngestStage> ingest;
   bool started = false;
 };
@@ -160,15 +174,19 @@ Status Pipeline::start() {
     if (auto s = impl_->admin.start(c.http_listen); !s.ok()) return s;
     log->info("serving /metrics, /healthz and /readyz on {} (port {})", c.http_listen, impl_->admin.port());
   }
+  if (auto s = impl_->reloader->start(); !s.ok()) return s;
   impl_->alert->start();
   impl_->score->start();
   impl_->ingest->start();
   impl_->started = true;
   impl_->admin.set_ready(true);
-  log->info("running: {} feeds, {} rules (version {}), {} sinks", c.feeds.size(), impl_->prepared.rules->enabled_rule_count(),
-            impl_->prepared.rules->version(), c.sinks.size());
+  const rules::RuleSetPtr rules = impl_->store->current().rules;
+  log->info("running: {} feeds, {} rules (version {}), {} sinks", c.feeds.size(), rules->enabled_rule_count(),
+            rules->version(), c.sinks.size());
   return ok_status();
 }
+
+void Pipeline::request_reload() { impl_->reloader->request(); }
 
 void Pipeline::shutdown(const std::atomic<bool>& force) {
   if (!impl_->started) return;
@@ -176,6 +194,8 @@ void Pipeline::shutdown(const std::atomic<bool>& force) {
   auto log = log::get("daemon");
   impl_->admin.set_ready(false);
   const auto deadline = std::chrono::steady_clock::now() + impl_->prepared.config.shutdown_grace;
+  // No reload from here on (one in progress finishes first): the drain scores with the set in use.
+  impl_->reloader->stop();
 
   // Stop taking new items; what the connectors already wrote is on the bus.
   impl_->ingest->stop();

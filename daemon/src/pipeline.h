@@ -56,6 +56,9 @@ class Pipeline {
   Status start();
   // Drains and stops. `force` cuts the drain short (a second SIGTERM).
   void shutdown(const std::atomic<bool>& force);
+  // Asks for a live reload of the rule files (SIGHUP): returns at once, the reload runs on the
+  // reloader's own thread (see vigia/daemon/rule_reloader.h). Safe from any thread.
+  void request_reload();
   int admin_port() const;
 
  private:

@@ -19,8 +19,11 @@ int run_command(const std::filesystem::path& config) {
   auto log = log::get("daemon");
 
   Pipeline pipeline(std::move(*outcome.prepared));
+  // The signal thread only wakes the reloader; the reload runs on the reloader's own thread.
+  signals.on_hangup([&pipeline] { pipeline.request_reload(); });
   if (auto started = pipeline.start(); !started.ok()) {
     log->critical("cannot start: {}", started.error().message);
+    signals.stop();  // the callback refers to the pipeline, which goes first
     return 1;
   }
   signals.start();
@@ -28,6 +31,7 @@ int run_command(const std::filesystem::path& config) {
   signals.wait_for_stop();
   sd_notify(0, "STOPPING=1");
   pipeline.shutdown(signals.force());
+  signals.stop();  // no SIGHUP callback into the pipeline once it is gone
   return 0;
 }
 

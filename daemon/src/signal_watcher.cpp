@@ -14,7 +14,14 @@ SignalWatcher::SignalWatcher() {
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
 }
 
-SignalWatcher::~SignalWatcher() {
+SignalWatcher::~SignalWatcher() { stop(); }
+
+void SignalWatcher::on_hangup(std::function<void()> callback) {
+  std::lock_guard lock(hangup_mu_);
+  hangup_ = std::move(callback);
+}
+
+void SignalWatcher::stop() {
   done_ = true;
   if (thread_.joinable()) thread_.join();
 }
@@ -35,7 +42,13 @@ void SignalWatcher::loop() {
     if (sig < 0) continue;
     auto log = log::get("daemon");
     if (sig == SIGHUP) {
-      log->warn("SIGHUP received: live rule reload is not available in this version; restart to apply changes");
+      std::lock_guard lock(hangup_mu_);
+      if (hangup_) {
+        log->info("SIGHUP received: rule reload requested");
+        hangup_();
+      } else {
+        log->warn("SIGHUP received: nothing to reload yet");
+      }
       continue;
     }
     std::lock_guard lock(mu_);
