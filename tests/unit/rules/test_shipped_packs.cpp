@@ -26,7 +26,8 @@ TEST_CASE("shipped rule packs load without errors and pass their embedded tests"
 TEST_CASE("every headline category of the indicator catalogue has a shipped rule", "[rules][packs]") {
   auto loaded = load_rule_set({vigia::test::source_dir() / "rules" / "packs"});
   REQUIRE(loaded.rules);
-  for (const char* category : {"fake_vaccine_site", "aid_box_branding", "territorial_shift"}) {
+  for (const char* category : {"fake_vaccine_site", "vaccine_theft", "aid_box_branding", "territorial_shift",
+                               "illicit_economy", "vaccine_diplomacy"}) {
     bool found = false;
     for (const auto& r : loaded.rules->rules()) found = found || (r.category == category && r.enabled);
     INFO(category);
