@@ -15,7 +15,7 @@ namespace vigia::rules {
 
 using namespace std::chrono_literals;
 
-// vigia_rules_matches_total series by their labels (rule, category, severity): keyed by all three
+// vigia_rule_matches_total series by their labels (rule, category, severity): keyed by all three
 // so that a reload that changes a rule's severity counts it under the new labels.
 using MatchCounters =
     std::map<std::tuple<std::string, std::string, std::string>, prometheus::Counter*, std::less<>>;
@@ -40,7 +40,7 @@ struct ScoreStage::Impl {
         hits_sent(counter_family(m, "vigia_rules_hits_sent_total", "Hits published for the alert stage").Add({})),
         errors(counter_family(m, "vigia_rules_errors_total", "Scoring failures by reason")),
         discarded(counter_family(m, "vigia_rules_items_discarded_total", "Items that could not be scored, by reason")),
-        matches(counter_family(m, "vigia_rules_matches_total", "Rule matches by rule, category and severity")),
+        matches(counter_family(m, "vigia_rule_matches_total", "Rule matches by rule, category and severity")),
         detector_signals(counter_family(m, "vigia_rules_detector_signals_total",
                                         "Signals of the stateful detectors by detector, category and severity")),
         scan_seconds(histogram_family(m, "vigia_rules_scan_duration_seconds", "Time to score one item")

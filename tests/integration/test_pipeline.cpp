@@ -128,7 +128,7 @@ TEST_CASE("a matching feed item reaches the webhook as an Alert and non-matching
   CHECK_THAT(metrics, Catch::Contains(R"(vigia_connectors_items_sent_total{feed="loopback"} 3)"));
   CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_items_scored_total 3)"));
   CHECK_THAT(metrics, Catch::Contains(
-                          R"(vigia_rules_matches_total{category="fake_vaccine_site",rule="test-fake-vaccines",severity="high"} 1)"));
+                          R"(vigia_rule_matches_total{category="fake_vaccine_site",rule="test-fake-vaccines",severity="high"} 1)"));
   CHECK_THAT(metrics, Catch::Contains(R"(vigia_connectors_errors_total{feed="broken",reason="http_status"} 1)"));
 
   vigia.signal(SIGTERM);

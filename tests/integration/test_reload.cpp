@@ -156,7 +156,7 @@ TEST_CASE("SIGHUP reloads a rewritten rule file and the next item alerts with th
   CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_reloads_total{result="success"} 1)"));
   CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_reloads_total{result="failure"} 0)"));
   CHECK_THAT(metrics, Catch::Contains(
-                          R"(vigia_rules_matches_total{category="illicit_economy",rule="reload-new",severity="medium"} 1)"));
+                          R"(vigia_rule_matches_total{category="illicit_economy",rule="reload-new",severity="medium"} 1)"));
 
   vigia.signal(SIGTERM);
   REQUIRE(vigia.wait(20s) == 0);

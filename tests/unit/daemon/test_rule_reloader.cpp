@@ -187,7 +187,7 @@ TEST_CASE("a good reload swaps the set and the next item is scored by the new on
   CHECK_THAT(m, Catch::Contains(R"(vigia_rules_reloads_total{result="failure"} 0)"));
   CHECK_THAT(m, Catch::Contains("vigia_rules_ruleset_info{version=\"" + version_of(kNew) + "\"} 1"));
   CHECK_THAT(m, Catch::Contains(
-                    R"(vigia_rules_matches_total{category="illicit_economy",rule="reload-new",severity="medium"} 1)"));
+                    R"(vigia_rule_matches_total{category="illicit_economy",rule="reload-new",severity="medium"} 1)"));
   CHECK(rig.reloader->completed() == 2);
 }
 

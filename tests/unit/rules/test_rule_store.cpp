@@ -108,7 +108,7 @@ TEST_CASE("score stage follows a swap in its rule-set gauges and starts new rule
 
   std::string metrics = serialize_metrics(registry);
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_ruleset_info{version=\"" + a->version() + "\"} 1"));
-  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_matches_total{category="test",rule="rule-a",severity="low"} 0)"));
+  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rule_matches_total{category="test",rule="rule-a",severity="low"} 0)"));
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_expressions 1"));
 
   store->swap(b);
@@ -117,9 +117,9 @@ TEST_CASE("score stage follows a swap in its rule-set gauges and starts new rule
   CHECK_THAT(metrics, !Catch::Contains("version=\"" + a->version() + "\""));  // one info series, the running one
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_rules 1"));
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_expressions 3"));
-  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_matches_total{category="test",rule="rule-b",severity="high"} 0)"));
+  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rule_matches_total{category="test",rule="rule-b",severity="high"} 0)"));
   // A counter never disappears from a scrape: rule-a's series stays.
-  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_matches_total{category="test",rule="rule-a",severity="low"} 0)"));
+  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rule_matches_total{category="test",rule="rule-a",severity="low"} 0)"));
 }
 
 TEST_CASE("under a steady stream and repeated reloads, every item is scored exactly once by exactly one whole set",
@@ -207,9 +207,9 @@ TEST_CASE("under a steady stream and repeated reloads, every item is scored exac
   const std::string metrics = serialize_metrics(registry);
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_items_scored_total " + std::to_string(kItems + 2)));
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_hits_sent_total " + std::to_string(kItems + 2)));
-  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_matches_total{category="test",rule="rule-a",severity="low"} )" +
+  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rule_matches_total{category="test",rule="rule-a",severity="low"} )" +
                                       std::to_string(by_a)));
-  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_matches_total{category="test",rule="rule-b",severity="high"} )" +
+  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rule_matches_total{category="test",rule="rule-b",severity="high"} )" +
                                       std::to_string(by_b)));
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_ruleset_info{version=\"" + b->version() + "\"} 1"));
   CHECK_THAT(metrics, !Catch::Contains("version=\"" + a->version() + "\""));

@@ -58,6 +58,6 @@ TEST_CASE("score stage publishes hits only for matching items and commits everyt
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_items_scored_total 2"));
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_hits_sent_total 1"));
   CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_items_discarded_total{reason="json"} 1)"));
-  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rules_matches_total{category="territorial_shift",rule="narco",severity="medium"} 1)"));
+  CHECK_THAT(metrics, Catch::Contains(R"(vigia_rule_matches_total{category="territorial_shift",rule="narco",severity="medium"} 1)"));
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_ruleset_info{version=\"" + loaded.rules->version() + "\"} 1"));
 }

@@ -8,12 +8,12 @@
 // scoring it) and, when it moved, rebuilds its Scorer — and with it its Hyperscan scratch — for
 // the new set. An item is therefore scored entirely by one set, and the first item a worker takes
 // after a swap is scored by the new one. The rule-set gauges follow every swap (the old version's
-// info series is removed) and vigia_rules_matches_total gets a zero series for each new rule.
+// info series is removed) and vigia_rule_matches_total gets a zero series for each new rule.
 //
 // Metrics:
 //   vigia_rules_items_received_total, vigia_rules_items_scored_total, vigia_rules_hits_sent_total
 //   vigia_rules_errors_total{reason}, vigia_rules_items_discarded_total{reason}
-//   vigia_rules_matches_total{rule,category,severity}   (every enabled rule, from zero)
+//   vigia_rule_matches_total{rule,category,severity}   (every enabled rule, from zero)
 //   vigia_rules_detector_signals_total{detector,category,severity}   (every enabled detector, from zero)
 //   vigia_rules_scan_duration_seconds                   (histogram, per item)
 //   vigia_rules_ruleset_info{version}, vigia_rules_rules, vigia_rules_expressions,
