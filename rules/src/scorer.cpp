@@ -7,6 +7,7 @@
 #include <fnmatch.h>
 
 #include <climits>
+#include <unordered_set>
 
 #include "vigia/core/check.h"
 #include "vigia/core/severity.h"
@@ -122,7 +123,10 @@ struct Scorer::Impl final : ConditionContext {
         som_found.clear();
         const hs_database* db = rules->som_database(raw[i].expr);
         if (db != nullptr) {
-          VIGIA_CHECK(hs_alloc_scratch(db, &som_scratch) == HS_SUCCESS, "hs_alloc_scratch failed");
+          // A scratch only grows, so each database needs to be fitted once per worker, not per use.
+          if (som_fitted.insert(db).second) {
+            VIGIA_CHECK(hs_alloc_scratch(db, &som_scratch) == HS_SUCCESS, "hs_alloc_scratch failed");
+          }
           const std::string& text = texts[raw[i].form][raw[i].field].text;
           SomSearch search{&som_found};
           const hs_error_t rc = hs_scan(db, text.data(), raw[j - 1].to, 0, som_scratch, &Impl::on_som_match, &search);
@@ -517,6 +521,7 @@ struct Scorer::Impl final : ConditionContext {
   RuleSetPtr rules;
   hs_scratch_t* scratch = nullptr;
   hs_scratch_t* som_scratch = nullptr;  // grown to fit each start-of-match database used
+  std::unordered_set<const hs_database*> som_fitted;  // the databases som_scratch was grown for
   std::vector<std::pair<std::uint32_t, std::uint32_t>> som_found;
   std::array<std::array<FoldedText, kFieldCount>, kTextForms> texts;  // by form, then field
   std::array<std::string_view, kFieldCount> original;

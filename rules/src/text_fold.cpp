@@ -2,6 +2,10 @@
 
 #include <array>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <utf8proc.h>
 
 namespace vigia::rules {
@@ -97,41 +101,86 @@ std::string_view folded_view(char32_t cp, bool keep_case) {
   return rare;
 }
 
-constexpr std::array<char, 128> make_ascii_table() {
-  std::array<char, 128> t{};
-  for (int i = 0; i < 128; ++i) t[static_cast<std::size_t>(i)] = static_cast<char>(i >= 'A' && i <= 'Z' ? i + 32 : i);
-  return t;
-}
-constexpr std::array<char, 128> kAsciiLower = make_ascii_table();
-
-constexpr std::array<char, 128> make_identity_table() {
-  std::array<char, 128> t{};
-  for (int i = 0; i < 128; ++i) t[static_cast<std::size_t>(i)] = static_cast<char>(i);
-  return t;
-}
-constexpr std::array<char, 128> kAsciiSame = make_identity_table();
-
-
-// Lower-cases `in` into `out` while it folds byte for byte — ASCII with no whitespace to collapse
-// or translate, most English text — in one pass; false as soon as it does not (then `out` is
-// partial and the caller starts over on the general path).
-bool fold_in_place(std::string_view in, std::string& out, const std::array<char, 128>& ascii) {
-  out.resize(in.size());
-  bool prev_space = false;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const auto c = static_cast<unsigned char>(in[i]);
-    if (c & 0x80) return false;
-    if (c <= ' ') {
-      const bool space = c == ' ' || c == '\n';
-      if (!space && (c == '\t' || c == '\r' || c == '\f' || c == '\v')) return false;
-      if (space && prev_space) return false;
-      prev_space = space;
-    } else {
-      prev_space = false;
+// How many bytes from s[0] fold byte for byte: visible ASCII, and single spaces that do not follow
+// a blank (`after_blank`: the byte before s[0] was one). Sixteen bytes at a time where SSE2 is
+// there: a Spanish text has an accent every few dozen bytes, an English one hardly any.
+std::size_t simple_run(const unsigned char* s, std::size_t n, bool after_blank) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(' ');
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, space)));
+    // A signed compare: bytes of 0x80 and up are negative, so control bytes and non-ASCII alike.
+    const auto low = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, space)));
+    const unsigned doubled = spaces & ((spaces << 1) | (after_blank ? 1u : 0u));
+    if (const unsigned bad = (low | doubled) & 0xFFFFu; bad != 0) {
+      return i + static_cast<std::size_t>(__builtin_ctz(bad));
     }
-    out[i] = ascii[c];
+    after_blank = (spaces >> 15) != 0;
+    i += 16;
   }
-  return true;
+#endif
+  for (; i < n; ++i) {
+    const unsigned char c = s[i];
+    if (c == ' ') {
+      if (after_blank) break;
+      after_blank = true;
+    } else if (c < ' ' || c >= 0x80) {
+      break;
+    } else {
+      after_blank = false;
+    }
+  }
+  return i;
+}
+
+// out[k] = in[k], lower-cased unless `keep_case`, for ASCII input.
+void copy_ascii(const unsigned char* in, std::size_t n, char* out, bool keep_case) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i before_a = _mm_set1_epi8('A' - 1);
+  const __m128i after_z = _mm_set1_epi8('Z' + 1);
+  const __m128i to_lower = _mm_set1_epi8(32);
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    if (!keep_case) {
+      const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z));
+      v = _mm_add_epi8(v, _mm_and_si128(upper, to_lower));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), v);
+  }
+#endif
+  for (; i < n; ++i) {
+    const unsigned char c = in[i];
+    out[i] = static_cast<char>(!keep_case && c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+}
+
+// origin[k] = from + k.
+void fill_origin(std::uint32_t* origin, std::size_t n, std::uint32_t from) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  __m128i next = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(from)), _mm_setr_epi32(0, 1, 2, 3));
+  const __m128i four = _mm_set1_epi32(4);
+  for (; i + 4 <= n; i += 4) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(origin + i), next);
+    next = _mm_add_epi32(next, four);
+  }
+#endif
+  for (; i < n; ++i) origin[i] = from + static_cast<std::uint32_t>(i);
+}
+
+// Folds the start of `in` into `out` byte for byte — ASCII with no whitespace to collapse or
+// translate, most English text — and returns how far it got: in.size() when all of it did, else
+// the offset of the first byte that needs the general path. out[0, that offset) is then the
+// folded prefix, and the general path carries on from there rather than starting over.
+std::size_t fold_in_place(std::string_view in, std::string& out, bool keep_case) {
+  out.resize(in.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t done = simple_run(s, in.size(), false);
+  copy_ascii(s, done, out.data(), keep_case);
+  return done;
 }
 
 // One pass, byte by byte for ASCII and code point by code point otherwise. Whitespace runs
@@ -143,26 +192,39 @@ template <bool kTrackOrigin>
 class Folder {
  public:
   Folder(std::string& out, std::vector<std::uint32_t>* origin, bool keep_case)
-      : out_(out), origin_(origin), keep_case_(keep_case), ascii_(keep_case ? kAsciiSame : kAsciiLower) {}
+      : out_(out), origin_(origin), keep_case_(keep_case) {}
 
-  void run(std::string_view in) {
+  // Folds in[start, end) after out_[0, start), which must already hold the fold of in[0, start)
+  // byte for byte (what fold_in_place() leaves).
+  void run(std::string_view in, std::size_t start = 0) {
     const std::size_t n = in.size();
     const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-    reserve(n + 16);
-    std::size_t i = 0;
+    size_ = start;
+    last_blank_ = start > 0 && (out_[start - 1] == ' ' || out_[start - 1] == '\n');
+    // Invariant from here on: room for every byte still to read as one ASCII byte, so the ASCII
+    // paths below never check; a wider fold of a non-ASCII code point re-establishes it.
+    reserve(n - start + 16);
+    if constexpr (kTrackOrigin) {
+      for (std::size_t k = 0; k < start; ++k) (*origin_)[k] = static_cast<std::uint32_t>(k);
+    }
+    std::size_t i = start;
     while (i < n) {
       const unsigned char b = s[i];
       if (b < 0x80) {
-        if (b <= ' ' && (b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v')) {
-          blank(b != ' ' && b != '\t', i);
-        } else if ((b | 0x20) == 'n' && i + 2 < n && s[i + 1] == 0xCC && s[i + 2] == 0x83) {
-          // An 'n' followed by a combining tilde is an ñ written decomposed (NFD sources).
-          put('\xC3', i);
-          put(keep_case_ && b == 'N' ? '\x91' : '\xB1', i);
-          i += 3;
+        if (b > ' ' || (b == ' ' && !last_blank_)) {
+          // Most of any news text: a run of visible ASCII and single spaces, copied in bulk.
+          const std::size_t len = simple_run(s + i, n - i, last_blank_);
+          copy_ascii(s + i, len, out_.data() + size_, keep_case_);
+          if constexpr (kTrackOrigin) fill_origin(origin_->data() + size_, len, static_cast<std::uint32_t>(i));
+          size_ += len;
+          i += len;
+          last_blank_ = s[i - 1] == ' ';
           continue;
+        }
+        if (b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v') {
+          blank(b != ' ' && b != '\t', i);
         } else {
-          put(ascii_[b], i);
+          put(static_cast<char>(b), i);  // a control byte: kept, as case does not apply
         }
         ++i;
         continue;
@@ -183,7 +245,16 @@ class Folder {
         cp = static_cast<char32_t>(decoded);
         len = static_cast<std::size_t>(l);
       }
-      if (cp != kCombiningTilde) {
+      if (cp == kCombiningTilde) {
+        // An 'n' followed by a combining tilde is an ñ written decomposed (NFD sources): the 'n'
+        // just written becomes the ñ. Any other combining tilde is a mark, stripped.
+        if (i > 0 && (s[i - 1] | 0x20) == 'n' && size_ > 0) {
+          const std::uint32_t at = origin_at(size_ - 1);
+          out_[size_ - 1] = '\xC3';
+          reserve(1 + (n - i) + 16);
+          put(keep_case_ && s[i - 1] == 'N' ? '\x91' : '\xB1', at);
+        }
+      } else {
         const std::string_view folded = folded_view(cp, keep_case_);
         reserve(folded.size() + (n - i) + 16);
         for (const char c : folded) {
@@ -213,6 +284,10 @@ class Folder {
     ++size_;
     last_blank_ = false;
   }
+  std::uint32_t origin_at(std::size_t k) const {
+    if constexpr (kTrackOrigin) return (*origin_)[k];
+    return 0;
+  }
   void blank(bool line_break, std::size_t at) {
     if (last_blank_) {
       if (line_break) out_[size_ - 1] = '\n';
@@ -225,7 +300,6 @@ class Folder {
   std::string& out_;
   std::vector<std::uint32_t>* origin_;
   const bool keep_case_;
-  const std::array<char, 128>& ascii_;
   std::size_t size_ = 0;
   bool last_blank_ = false;
 };
@@ -252,12 +326,11 @@ std::size_t FoldedText::original_end(std::size_t folded_end) const {
 
 void fold_text(std::string_view in, FoldedText& out, FoldCase fold_case) {
   const bool keep_case = fold_case == FoldCase::kKeep;
-  out.text.clear();
   out.origin.clear();
   out.original_size = in.size();
-  if (fold_in_place(in, out.text, keep_case ? kAsciiSame : kAsciiLower)) return;
-  out.text.clear();
-  Folder<true>(out.text, &out.origin, keep_case).run(in);
+  const std::size_t done = fold_in_place(in, out.text, keep_case);
+  if (done == in.size()) return;  // no origin map: every byte is where it was
+  Folder<true>(out.text, &out.origin, keep_case).run(in, done);
 }
 
 std::string fold(std::string_view in, FoldCase fold_case) {

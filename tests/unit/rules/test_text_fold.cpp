@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "vigia/rules/text_fold.h"
 
 using namespace vigia::rules;
@@ -66,4 +70,98 @@ TEST_CASE("folding collapses whitespace runs and keeps line breaks as sentence b
   REQUIRE_FALSE(f.origin.empty());
   const auto pos = f.text.find("falsas");
   CHECK(original.substr(f.original_start(pos), 6) == "falsas");
+}
+
+TEST_CASE("a fold that leaves the ASCII fast path part-way agrees with folding from scratch", "[rules][fold]") {
+  // The fast path hands over at the first byte it cannot fold in place (an accent, a tab, a
+  // second space, a decomposed ñ): text before it must keep identity offsets, text after it the
+  // general path's, and the result must be what the pattern side's fold() gives.
+  const std::vector<std::string> texts = {
+      "Cartel HANDS OUT aid in Michoacán",     "Plain start\tthen a tab",  "two  spaces then ACCÉNT",
+      "ends with a decomposed an\xCC\x83o",    "N\xCC\x83o at the start", "line\n\nbreaks and «quotes»",
+      "Despensas del CJNG en Tecalitlán, Jalisco — ¿quién las reparte?"};
+  for (const auto& original : texts) {
+    INFO(original);
+    FoldedText f;
+    fold_text(original, f);
+    CHECK(f.text == fold(original));
+    REQUIRE(f.origin.size() == f.text.size());
+    for (std::size_t i = 1; i < f.origin.size(); ++i) CHECK(f.origin[i - 1] <= f.origin[i]);
+    // Every folded ASCII letter sits on the original byte it came from (case aside).
+    for (std::size_t i = 0; i < f.text.size(); ++i) {
+      const char c = f.text[i];
+      if (c >= 'a' && c <= 'z' && static_cast<unsigned char>(original[f.origin[i]]) < 0x80 &&
+          (original[f.origin[i]] | 0x20) != 'n') {
+        CHECK((original[f.origin[i]] | 0x20) == c);
+      }
+    }
+  }
+  FoldedText f;
+  fold_text("Cartel en Tecalitlán", f);
+  const auto pos = f.text.find("tecalitlan");
+  CHECK(std::string("Cartel en Tecalitlán").substr(f.original_start(pos), f.original_end(pos + 10) - f.original_start(pos)) ==
+        "Tecalitlán");
+  fold_text("an\xCC\x83o", f);
+  CHECK(f.text == "a\xC3\xB1o");
+  CHECK(f.original_start(1) == 1);  // the ñ starts at the 'n'
+  CHECK(f.original_end(3) == 4);    // and ends after the combining tilde
+}
+
+TEST_CASE("the bulk ASCII path folds any mix of text exactly like the byte-by-byte reference", "[rules][fold]") {
+  // Runs longer than a 16-byte block, blanks on block edges, accents, a decomposed ñ, tabs and
+  // line breaks, in a fixed pseudo-random order: every branch of the bulk path against a
+  // reference written the slow, obvious way.
+  const std::vector<std::string> pieces = {"Cartel ", "JALISCO", " ", "  ", "\t", "\n", "Michoacán", "an\xCC\x83o",
+                                           "N\xCC\x83", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789abcdef", "é", "«", "-"};
+  auto reference = [](const std::string& in) {
+    // Lower-case ASCII letters, accents and marks per fold() of each piece alone, blanks collapsed.
+    std::string out;
+    bool blank = false;
+    for (std::size_t i = 0; i < in.size();) {
+      const auto c = static_cast<unsigned char>(in[i]);
+      if (c == ' ' || c == '\t' || c == '\n') {
+        const bool line = c == '\n';
+        if (!blank) out.push_back(line ? '\n' : ' ');
+        else if (line) out.back() = '\n';
+        blank = true;
+        ++i;
+        continue;
+      }
+      std::size_t len = c < 0x80 ? 1 : (c < 0xE0 ? 2 : 3);
+      if ((c | 0x20) == 'n' && in.compare(i + 1, 2, "\xCC\x83") == 0) len = 3;
+      const std::string piece = fold(in.substr(i, len));
+      for (const char p : piece) {
+        if (p == ' ') {
+          if (!blank) out.push_back(' ');
+          blank = true;
+        } else {
+          out.push_back(p);
+          blank = false;
+        }
+      }
+      i += len;
+    }
+    return out;
+  };
+  std::uint32_t state = 12345;
+  for (int round = 0; round < 300; ++round) {
+    std::string text;
+    const int count = 1 + static_cast<int>(state % 40);
+    for (int k = 0; k < count; ++k) {
+      state = state * 1103515245u + 12345u;
+      text += pieces[(state >> 16) % pieces.size()];
+    }
+    INFO(text);
+    FoldedText f;
+    fold_text(text, f);
+    REQUIRE(f.text == reference(text));
+    CHECK(fold(text) == f.text);
+    if (!f.origin.empty()) {
+      REQUIRE(f.origin.size() == f.text.size());
+      for (std::size_t i = 0; i < f.text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(f.text[i]);
+        if (c >= '0' && c <= '9') CHECK(text[f.origin[i]] == static_cast<char>(c));
+      }
+    }
+  }
 }
