@@ -383,12 +383,9 @@ std::vector<DetectorSignal> DetectorState::apply(const RuleSet& rules, const Ite
 bool DetectorState::apply_novelty(const RuleSet& rules, const NoveltyDef& def, const Item& item, ScoreResult& result,
                                   std::size_t rule_matches, std::int64_t now) {
   if (!def.when.empty()) {
-    const bool wanted = std::any_of(
-        result.matches.begin(), result.matches.begin() + static_cast<std::ptrdiff_t>(rule_matches),
-        [&](const Match& m) {
-          return std::find_if(def.when.begin(), def.when.end(),
-                              [&](const std::string& w) { return w == m.category || w == m.rule; }) != def.when.end();
-        });
+    const bool wanted =
+        std::any_of(result.matches.begin(), result.matches.begin() + static_cast<std::ptrdiff_t>(rule_matches),
+                    [&](const Match& m) { return novelty_wants(def, m); });
     if (!wanted) return false;
   }
   const int la = list_index(rules, def.list_a);

@@ -481,6 +481,19 @@ struct Scorer::Impl final : ConditionContext {
     return t;
   }
 
+  // Whether a novelty detector will look at this item (see DetectorState): mentions cost a word
+  // index of each field that names an entity, which most items never need.
+  bool novelty_may_apply(const std::vector<Match>& matches) const {
+    for (const auto& d : rules->novelty()) {
+      if (!d.enabled) continue;
+      if (d.when.empty()) return true;
+      for (const auto& m : matches) {
+        if (novelty_wants(d, m)) return true;
+      }
+    }
+    return false;
+  }
+
   ScoreResult evaluate_rules() {
     ScoreResult result;
     std::sort(touched_rules.begin(), touched_rules.end());
@@ -493,14 +506,15 @@ struct Scorer::Impl final : ConditionContext {
                                      std::move(t.contributions)});
     }
     current_rule = nullptr;
-    if (result.matches.empty() && rules->novelty().empty()) return result;
+    const bool mentions = novelty_may_apply(result.matches);
+    if (result.matches.empty() && !mentions) return result;
     std::stable_sort(result.matches.begin(), result.matches.end(), [](const Match& a, const Match& b) {
       const int ra = severity_rank(a.severity).value_or(0);
       const int rb = severity_rank(b.severity).value_or(0);
       return ra != rb ? ra > rb : a.score > b.score;
     });
     result.entities = entities_found();
-    if (!rules->novelty().empty()) {
+    if (mentions) {
       // entity_occ holds this item's gazetteer matches with nesting removed, sorted by position.
       for (const auto& o : entity_occ) {
         const auto& w = word_index(o.field);

@@ -29,11 +29,13 @@
 // These are plain definitions (validated by the loader); DetectorState keeps their windows.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include "vigia/core/diagnostics.h"
+#include "vigia/core/model.h"
 
 namespace vigia::rules {
 
@@ -70,5 +72,13 @@ struct SpikeDef {
   bool enabled = true;
   SourceLocation where;
 };
+
+// Whether a novelty detector looks at an item that has match `m` (its `when` names m's rule or
+// category, or is empty).
+inline bool novelty_wants(const NoveltyDef& d, const Match& m) {
+  return d.when.empty() || std::find_if(d.when.begin(), d.when.end(), [&](const std::string& w) {
+                             return w == m.category || w == m.rule;
+                           }) != d.when.end();
+}
 
 }  // namespace vigia::rules
