@@ -5,14 +5,13 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <regex>
 #include <sstream>
 #include <thread>
 
+#include "support/admin_client.h"
 #include "support/loopback_server.h"
 #include "support/process.h"
 #include "support/test_paths.h"
-#include "vigia/core/http_client.h"
 
 using namespace vigia;
 using namespace vigia::test;
@@ -55,34 +54,6 @@ std::string config(const TempDir& dir, const LoopbackServer& feeds, const Loopba
          "    backoff: 50ms\n"
          "  - name: console\n"
          "    type: console\n";
-}
-
-int admin_port(const ChildProcess& child) {
-  REQUIRE(child.wait_for_err("(port ", 20s));
-  std::smatch m;
-  const std::string err = child.err();
-  REQUIRE(std::regex_search(err, m, std::regex(R"(\(port (\d+)\))")));
-  return std::stoi(m[1]);
-}
-
-std::string scrape(int port) {
-  HttpRequest r;
-  r.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
-  r.allow_private_addresses = true;
-  auto res = make_curl_http_client()->perform(r);
-  REQUIRE(res.ok());
-  REQUIRE(res->status == 200);
-  return res->body;
-}
-
-// Bounded wait for a metric line to appear in a scrape (counters move asynchronously).
-bool wait_for_metric(int port, const std::string& line, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (scrape(port).find(line) != std::string::npos) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
 }
 
 }  // namespace

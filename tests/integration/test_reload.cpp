@@ -5,13 +5,13 @@
 
 #include <signal.h>
 
-#include <regex>
 #include <thread>
 
+#include "support/admin_client.h"
 #include "support/loopback_server.h"
 #include "support/process.h"
+#include "support/sample_rule_files.h"
 #include "support/test_paths.h"
-#include "vigia/core/http_client.h"
 
 using namespace vigia;
 using namespace vigia::test;
@@ -20,30 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kOldRules = R"(rules:
-  - id: reload-old
-    title: Fake vaccines
-    category: fake_vaccine_site
-    severity: high
-    patterns:
-      - id: fake
-        terms: [vacunas falsas]
-    tests:
-      match: [Venden vacunas falsas]
-      no_match: [Jornada de vacunación]
-)";
-const char* kNewRules = R"(rules:
-  - id: reload-new
-    title: Fuel theft
-    category: illicit_economy
-    severity: medium
-    patterns:
-      - id: fuel
-        terms: [huachicol*]
-    tests:
-      match: [Roban huachicol en Puebla]
-      no_match: [Sube el precio de la gasolina]
-)";
 const char* kBrokenRules = R"(rules:
   - id: reload-broken
     title: Broken
@@ -81,34 +57,6 @@ void replace_file(const fs::path& path, const std::string& content) {
   fs::rename(tmp, path);
 }
 
-int admin_port(const ChildProcess& child) {
-  REQUIRE(child.wait_for_err("(port ", 20s));
-  std::smatch m;
-  const std::string err = child.err();
-  REQUIRE(std::regex_search(err, m, std::regex(R"(\(port (\d+)\))")));
-  return std::stoi(m[1]);
-}
-
-std::string scrape(int port) {
-  HttpRequest r;
-  r.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
-  r.allow_private_addresses = true;
-  auto res = make_curl_http_client()->perform(r);
-  REQUIRE(res.ok());
-  REQUIRE(res->status == 200);
-  return res->body;
-}
-
-// Bounded wait for a metric line to appear in a scrape (counters move asynchronously).
-bool wait_for_metric(int port, const std::string& line, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (scrape(port).find(line) != std::string::npos) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
 std::vector<ReceivedRequest> requests_to(const LoopbackServer& server, const std::string& path) {
   std::vector<ReceivedRequest> out;
   for (auto& r : server.requests()) {
@@ -129,7 +77,7 @@ TEST_CASE("SIGHUP reloads a rewritten rule file and the next item alerts with th
   fs::create_directories(dir / "rules");
   fs::create_directories(dir / "deploy");
   fs::create_directories(dir / "feed");
-  write_file(dir / "deploy" / "pack.yaml", kOldRules);
+  write_file(dir / "deploy" / "pack.yaml", test::kFakeVaccineRuleFile);
   fs::create_symlink(dir / "deploy" / "pack.yaml", dir / "rules" / "pack.yaml");
   write_file(dir / "feed" / "1.jsonl", jsonl_item("n1", "Venden vacunas falsas en Puebla"));
   write_file(dir / "vigia.yaml", config(dir, dir / "rules" / "pack.yaml", hooks));
@@ -139,7 +87,7 @@ TEST_CASE("SIGHUP reloads a rewritten rule file and the next item alerts with th
   REQUIRE(hooks.wait_for("/floor", 1, 30s) == 1);
   CHECK_THAT(requests_to(hooks, "/floor").at(0).body, Catch::Contains(R"("rule":"reload-old")"));
 
-  write_file(dir / "deploy" / "pack.yaml", kNewRules);
+  write_file(dir / "deploy" / "pack.yaml", test::kFuelTheftRuleFile);
   vigia.signal(SIGHUP);
   REQUIRE(wait_for_metric(port, R"(vigia_rules_reloads_total{result="success"} 1)", 30s));
   CHECK_THAT(vigia.err(), Catch::Contains("reloading rules (SIGHUP)"));
@@ -171,7 +119,7 @@ TEST_CASE("a watched rule folder reloads by itself: a broken edit pages ops, a g
   TempDir dir;
   fs::create_directories(dir / "rules");
   fs::create_directories(dir / "feed");
-  write_file(dir / "rules" / "pack.yaml", kOldRules);
+  write_file(dir / "rules" / "pack.yaml", test::kFakeVaccineRuleFile);
   write_file(dir / "feed" / "1.jsonl", jsonl_item("n1", "Venden vacunas falsas en Puebla"));
   write_file(dir / "vigia.yaml", config(dir, dir / "rules", hooks));
 
@@ -190,7 +138,7 @@ TEST_CASE("a watched rule folder reloads by itself: a broken edit pages ops, a g
   CHECK_THAT(vigia.err(), Catch::Contains("error[rule.unknown-key]"));
 
   // The fix: reloaded without a signal.
-  replace_file(dir / "rules" / "pack.yaml", kNewRules);
+  replace_file(dir / "rules" / "pack.yaml", test::kFuelTheftRuleFile);
   REQUIRE(wait_for_metric(port, R"(vigia_rules_reloads_total{result="success"} 1)", 30s));
   write_file(dir / "feed" / "2.jsonl", jsonl_item("n2", "Roban huachicol en Puebla"));
   REQUIRE(hooks.wait_for("/floor", 2, 30s) == 2);

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "log_capture.h"
+#include "support/log_capture.h"
 #include "sample_feeds.h"
 #include "support/test_paths.h"
 #include "vigia/connectors/connector.h"

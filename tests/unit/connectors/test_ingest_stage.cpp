@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "log_capture.h"
+#include "support/log_capture.h"
 #include "sample_feeds.h"
 #include "support/loopback_server.h"
 #include "support/test_paths.h"

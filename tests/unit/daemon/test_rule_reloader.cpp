@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <optional>
 
-#include <spdlog/sinks/ostream_sink.h>
+#include "support/log_capture.h"
+#include "support/sample_rule_files.h"
 
 #include "support/test_paths.h"
 #include "vigia/core/codec.h"
@@ -20,30 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kOld = R"(rules:
-  - id: reload-old
-    title: Fake vaccines
-    category: fake_vaccine_site
-    severity: high
-    patterns:
-      - id: fake
-        terms: [vacunas falsas]
-    tests:
-      match: [Venden vacunas falsas]
-      no_match: [Jornada de vacunación]
-)";
-const char* kNew = R"(rules:
-  - id: reload-new
-    title: Fuel theft
-    category: illicit_economy
-    severity: medium
-    patterns:
-      - id: fuel
-        terms: [huachicol*]
-    tests:
-      match: [Roban huachicol en Puebla]
-      no_match: [Sube el precio de la gasolina]
-)";
 // Line 6, column 5: a misspelt key, which `vigia rules check` reports with a suggestion.
 const char* kBroken = R"(rules:
   - id: reload-broken
@@ -74,38 +51,12 @@ std::string version_of(const char* text) {
   return loaded.rules->version();
 }
 
-// Captures a logger. Attach before any thread logs, detach after they stopped: spdlog's sink list
-// is not meant to change under a logging thread.
-class LogCapture {
- public:
-  explicit LogCapture(std::string logger)
-      : logger_(std::move(logger)), sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
-    sink_->set_pattern("%l %v");
-    log::get(logger_)->sinks().push_back(sink_);
-  }
-  ~LogCapture() {
-    auto& sinks = log::get(logger_)->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-  }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string text() {
-    sink_->flush();
-    return out_.str();
-  }
-
- private:
-  std::string logger_;
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-};
-
 // A score stage on a RuleStore loaded from a rule folder, and a reloader on that folder: what
 // the daemon wires up, minus connectors and sinks.
 struct Rig {
   explicit Rig(RuleReloaderOptions options = {}) {
     fs::create_directories(rules_dir);
-    test::write_file(rules_dir / "pack.yaml", kOld);
+    test::write_file(rules_dir / "pack.yaml", test::kFakeVaccineRuleFile);
     auto loaded = rules::load_rule_set({rules_dir});
     REQUIRE(loaded.rules);
     store = std::make_shared<rules::RuleStore>(loaded.rules);
@@ -163,12 +114,12 @@ TEST_CASE("a good reload swaps the set and the next item is scored by the new on
   CHECK(rig.next_hit().matches.at(0).rule == "reload-old");
   const std::weak_ptr<const rules::RuleSet> old_set = rig.store->current().rules;
 
-  test::write_file(rig.rules_dir / "pack.yaml", kNew);
+  test::write_file(rig.rules_dir / "pack.yaml", test::kFuelTheftRuleFile);
   const ReloadOutcome outcome = rig.reloader->reload("test");
   CHECK(outcome.result == ReloadResult::kSuccess);
-  CHECK(outcome.running_version == version_of(kNew));
-  CHECK_THAT(outcome.summary, Catch::Contains("version " + version_of(kOld) + " -> " + version_of(kNew)));
-  CHECK(rig.running() == version_of(kNew));
+  CHECK(outcome.running_version == version_of(test::kFuelTheftRuleFile));
+  CHECK_THAT(outcome.summary, Catch::Contains("version " + version_of(test::kFakeVaccineRuleFile) + " -> " + version_of(test::kFuelTheftRuleFile)));
+  CHECK(rig.running() == version_of(test::kFuelTheftRuleFile));
 
   rig.publish("after", "Venden vacunas falsas y huachicol");
   const Hit hit = rig.next_hit();
@@ -185,7 +136,7 @@ TEST_CASE("a good reload swaps the set and the next item is scored by the new on
   CHECK_THAT(m, Catch::Contains(R"(vigia_rules_reloads_total{result="success"} 1)"));
   CHECK_THAT(m, Catch::Contains(R"(vigia_rules_reloads_total{result="unchanged"} 1)"));
   CHECK_THAT(m, Catch::Contains(R"(vigia_rules_reloads_total{result="failure"} 0)"));
-  CHECK_THAT(m, Catch::Contains("vigia_rules_ruleset_info{version=\"" + version_of(kNew) + "\"} 1"));
+  CHECK_THAT(m, Catch::Contains("vigia_rules_ruleset_info{version=\"" + version_of(test::kFuelTheftRuleFile) + "\"} 1"));
   CHECK_THAT(m, Catch::Contains(
                     R"(vigia_rule_matches_total{category="illicit_economy",rule="reload-new",severity="medium"} 1)"));
   CHECK(rig.reloader->completed() == 2);
@@ -193,21 +144,21 @@ TEST_CASE("a good reload swaps the set and the next item is scored by the new on
 
 TEST_CASE("a reload of a broken rule file keeps the running set, is counted, logged and raised as an ops event",
           "[daemon][reload]") {
-  LogCapture log("rules");
+  test::LogCapture log("rules");
   Rig rig(no_watch());
   test::write_file(rig.rules_dir / "pack.yaml", kBroken);
   const ReloadOutcome outcome = rig.reloader->reload("test");
   CHECK(outcome.result == ReloadResult::kFailure);
-  CHECK(outcome.running_version == version_of(kOld));
+  CHECK(outcome.running_version == version_of(test::kFakeVaccineRuleFile));
   CHECK(outcome.candidate_version.empty());
   const std::string diagnostic = (rig.rules_dir / "pack.yaml").string() + ":6:5: error[rule.unknown-key]";
   CHECK_THAT(outcome.details, Catch::Contains(diagnostic));
-  CHECK(rig.running() == version_of(kOld));
+  CHECK(rig.running() == version_of(test::kFakeVaccineRuleFile));
 
   CHECK_THAT(rig.metrics(), Catch::Contains(R"(vigia_rules_reloads_total{result="failure"} 1)"));
   CHECK_THAT(rig.metrics(), Catch::Contains(R"(vigia_rules_reloads_total{result="success"} 0)"));
   CHECK_THAT(log.text(), Catch::Contains("error rule reload rejected: the rule files do not load: 1 error(s); "
-                                         "still running version " + version_of(kOld)));
+                                         "still running version " + version_of(test::kFakeVaccineRuleFile)));
   CHECK_THAT(log.text(), Catch::Contains(diagnostic));
 
   const Hit event = rig.next_hit();
@@ -217,7 +168,7 @@ TEST_CASE("a reload of a broken rule file keeps the running set, is counted, log
   CHECK(event.matches[0].severity == "high");
   CHECK(event.item.source == "rules");
   CHECK(event.item.title == "Rule reload rejected: the rule files do not load: 1 error(s)");
-  CHECK_THAT(event.item.summary, Catch::Contains("Still running version " + version_of(kOld)));
+  CHECK_THAT(event.item.summary, Catch::Contains("Still running version " + version_of(test::kFakeVaccineRuleFile)));
   CHECK_THAT(event.item.summary, Catch::Contains(diagnostic));
 
   // The daemon goes on scoring with what it had.
@@ -233,7 +184,7 @@ TEST_CASE("a reload whose embedded tests fail is rejected like a broken file", "
   const ReloadOutcome outcome = rig.reloader->reload("test");
   CHECK(outcome.result == ReloadResult::kFailure);
   CHECK(outcome.candidate_version == version_of(kFailingTest));
-  CHECK(rig.running() == version_of(kOld));
+  CHECK(rig.running() == version_of(test::kFakeVaccineRuleFile));
   CHECK_THAT(outcome.summary, Catch::Contains("1 embedded test(s) of version " + version_of(kFailingTest) + " fail"));
   CHECK_THAT(outcome.details, Catch::Contains((rig.rules_dir / "pack.yaml").string() + ":10: FAIL"));
   CHECK_THAT(rig.metrics(), Catch::Contains(R"(vigia_rules_reloads_total{result="failure"} 1)"));
@@ -249,10 +200,10 @@ TEST_CASE("a reload whose embedded tests fail is rejected like a broken file", "
 TEST_CASE("request() (SIGHUP) reloads on the reloader's own thread", "[daemon][reload]") {
   Rig rig(no_watch());
   REQUIRE(rig.reloader->start().ok());
-  test::write_file(rig.rules_dir / "pack.yaml", kNew);
+  test::write_file(rig.rules_dir / "pack.yaml", test::kFuelTheftRuleFile);
   rig.reloader->request();
   REQUIRE(rig.reloader->wait_completed(1, 20s));
-  CHECK(rig.running() == version_of(kNew));
+  CHECK(rig.running() == version_of(test::kFuelTheftRuleFile));
   CHECK_THAT(rig.metrics(), Catch::Contains(R"(vigia_rules_reloads_total{result="success"} 1)"));
   CHECK_THAT(rig.metrics(), Catch::Contains("vigia_rules_reload_watches 0"));
 }
@@ -266,10 +217,10 @@ TEST_CASE("inotify picks up a rule file an editor replaced by renaming a new fil
   CHECK_THAT(rig.metrics(), Catch::Contains("vigia_rules_reload_watches 1"));
 
   test::write_file(rig.rules_dir / ".pack.yaml.swp", "editor state");  // not a rule file: ignored
-  test::write_file(rig.rules_dir / "pack.yaml.tmp", kNew);
+  test::write_file(rig.rules_dir / "pack.yaml.tmp", test::kFuelTheftRuleFile);
   fs::rename(rig.rules_dir / "pack.yaml.tmp", rig.rules_dir / "pack.yaml");
   REQUIRE(rig.reloader->wait_completed(1, 20s));
-  CHECK(rig.running() == version_of(kNew));
+  CHECK(rig.running() == version_of(test::kFuelTheftRuleFile));
 
   rig.publish("after", "Roban huachicol en Puebla");
   CHECK(rig.next_hit().matches.at(0).rule == "reload-new");
@@ -288,9 +239,9 @@ TEST_CASE("a burst of writes in a watched folder is one reload, and files that a
   test::write_file(rig.rules_dir / "pack.yaml", kBroken);
   test::write_file(rig.rules_dir / "extra.yml", kFailingTest);
   fs::remove(rig.rules_dir / "extra.yml");
-  test::write_file(rig.rules_dir / "pack.yaml", kNew);
+  test::write_file(rig.rules_dir / "pack.yaml", test::kFuelTheftRuleFile);
   REQUIRE(rig.reloader->wait_completed(1, 20s));
-  CHECK(rig.running() == version_of(kNew));
+  CHECK(rig.running() == version_of(test::kFuelTheftRuleFile));
   CHECK_THAT(rig.metrics(), Catch::Contains(R"(vigia_rules_reloads_total{result="failure"} 0)"));
 
   // Not rule files: no reload follows (a bounded wait for something that must not happen).
@@ -301,7 +252,7 @@ TEST_CASE("a burst of writes in a watched folder is one reload, and files that a
 }
 
 TEST_CASE("SIGHUP says that a changed config file needs a restart, and reloads the rules only", "[daemon][reload]") {
-  LogCapture log("daemon");
+  test::LogCapture log("daemon");
   test::TempDir config_dir;
   test::write_file(config_dir / "vigia.yaml", "bus: {kind: memory}\n");
   RuleReloaderOptions options = no_watch();
@@ -319,6 +270,6 @@ TEST_CASE("SIGHUP says that a changed config file needs a restart, and reloads t
   rig.reloader->stop();
   CHECK_THAT(log.text(), Catch::Contains((config_dir / "vigia.yaml").string() + " changed since start"));
   CHECK_THAT(log.text(), Catch::Contains("needs a restart"));
-  CHECK(rig.running() == version_of(kOld));
+  CHECK(rig.running() == version_of(test::kFakeVaccineRuleFile));
   CHECK_THAT(rig.metrics(), Catch::Contains(R"(vigia_rules_reloads_total{result="unchanged"} 2)"));
 }

@@ -1,5 +1,6 @@
-// Captures what the "connectors" logger writes while in scope, so tests can assert that a
-// problem was reported (and how). Single-threaded use: attach before, read after.
+// Captures what one logger writes while in scope, so tests can assert that a problem was
+// reported (and how). Attach before any thread logs and detach after they stopped: spdlog's sink
+// list is not meant to change under a logging thread.
 #pragma once
 
 #include <algorithm>
@@ -15,12 +16,13 @@ namespace vigia::test {
 
 class LogCapture {
  public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+  explicit LogCapture(std::string logger = "connectors")
+      : logger_(std::move(logger)), sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
     sink_->set_pattern("%l %v");
-    vigia::log::get("connectors")->sinks().push_back(sink_);
+    vigia::log::get(logger_)->sinks().push_back(sink_);
   }
   ~LogCapture() {
-    auto& sinks = vigia::log::get("connectors")->sinks();
+    auto& sinks = vigia::log::get(logger_)->sinks();
     sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
   }
   LogCapture(const LogCapture&) = delete;
@@ -32,6 +34,7 @@ class LogCapture {
   }
 
  private:
+  std::string logger_;
   std::ostringstream out_;
   std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
 };
