@@ -15,6 +15,7 @@ std::vector<Alert> build_alerts(const Hit& hit, Timestamp now) {
     a.severity = match.severity;
     a.score = match.score;
     a.category = match.category;
+    a.tags = match.tags;
     a.item.id = hit.item.id;
     a.item.title = hit.item.title;
     a.item.url = hit.item.url;

@@ -218,6 +218,7 @@ void write_match(JsonWriter& w, const Match& m) {
     for (const auto& [pattern, points] : m.breakdown) w.field(pattern, points);
     w.end_object();
   }
+  if (!m.tags.empty()) write_strings(w, "tags", m.tags);
   w.end_object();
 }
 
@@ -258,6 +259,8 @@ std::string encode_alert(const Alert& a) {
   w.field("severity", a.severity);
   w.field("score", a.score);
   w.field("category", a.category);
+  w.field("sequence", a.sequence);
+  write_strings(w, "tags", a.tags);
   w.key("item").begin_object();
   w.field("id", a.item.id);
   w.field("title", a.item.title);
@@ -347,6 +350,7 @@ Result<Hit> decode_hit(std::string_view json) {
           m.breakdown.emplace_back(std::string(field.key), points);
         }
       }
+      mr.strings("tags", m.tags);
       if (mr.error()) return *mr.error();
       hit.matches.push_back(std::move(m));
     }

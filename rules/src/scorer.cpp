@@ -503,7 +503,7 @@ struct Scorer::Impl final : ConditionContext {
       RuleTrace t = trace_rule(r, /*always_explain=*/false);
       if (!t.fired) continue;
       result.matches.push_back(Match{rule.id, rule.title, rule.category, rule.severity, t.score, std::move(t.terms),
-                                     std::move(t.contributions)});
+                                     std::move(t.contributions), rule.tags});
     }
     current_rule = nullptr;
     const bool mentions = novelty_may_apply(result.matches);

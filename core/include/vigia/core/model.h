@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -55,6 +56,7 @@ struct Match {
   std::vector<Term> terms;
   // How the score was made: each matched pattern and the points it added, in the rule's order.
   std::vector<std::pair<std::string, double>> breakdown;
+  std::vector<std::string> tags;  // the rule's tags, for routing
 };
 
 struct Hit {
@@ -71,6 +73,10 @@ struct Alert {
   std::string severity;
   double score = 0;
   std::string category;
+  // 1 for a story's first alert; each update of the same alert (more sources, a higher score)
+  // carries the same id and the next number, so a receiver keeps the latest.
+  std::uint64_t sequence = 1;
+  std::vector<std::string> tags;  // the rule's tags
   struct ItemRef {
     std::string id;
     std::string title;
