@@ -12,6 +12,12 @@ find_package(SQLite3 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(CLI11 REQUIRED)
 
+# kainjow's Mustache (libkainjow-mustache-dev) is header-only and ships no CMake or pkg-config
+# file: find the header and wrap it in an imported target.
+find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
+add_library(kainjow::mustache INTERFACE IMPORTED)
+set_target_properties(kainjow::mustache PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${KAINJOW_MUSTACHE_INCLUDE_DIR}")
+
 pkg_check_modules(libhs REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(utf8proc REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(uriparser REQUIRED IMPORTED_TARGET liburiparser)

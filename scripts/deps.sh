@@ -10,6 +10,7 @@ BUILD_PACKAGES=(
   libhyperscan-dev libsimdjson-dev prometheus-cpp-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libyaml-cpp-dev libxml2-dev libutf8proc-dev libsqlite3-dev
   libssl-dev libcli11-dev libcpp-httplib-dev librdkafka-dev libsystemd-dev liburiparser-dev
+  libkainjow-mustache-dev
 )
 # Only the test suite needs these.
 # zlib1g-dev: the HTTP tests build gzip bodies (and a gzip bomb) to check decoding and caps.

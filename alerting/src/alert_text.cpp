@@ -9,13 +9,12 @@
 namespace vigia::alerting {
 namespace {
 
-constexpr std::size_t kMaxFieldBytes = 300;
 // Links are never shortened: a cut URL is a broken link.
 constexpr std::size_t kMaxUrlBytes = 4096;
 
-// One display line from untrusted text: C0/C1 controls and DEL become spaces, whitespace runs
-// collapse to one space, and the result is cut (on a UTF-8 boundary) at `max_bytes`.
-std::string one_line(std::string_view text, std::size_t max_bytes = kMaxFieldBytes) {
+}  // namespace
+
+std::string one_line(std::string_view text, std::size_t max_bytes) {
   std::string out;
   out.reserve(std::min(text.size(), max_bytes + 3));
   bool pending_space = false;
@@ -49,13 +48,16 @@ std::string one_line(std::string_view text, std::size_t max_bytes = kMaxFieldByt
   return out;
 }
 
+namespace {
+
 std::string upper(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
-// "8.5", "12", "0.25": enough precision for a score, no trailing zeros.
+}  // namespace
+
 std::string format_score(double score) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", score);
@@ -65,11 +67,12 @@ std::string format_score(double score) {
   return s;
 }
 
-// "2024-05-03 12:00 UTC": what an officer reads, rather than RFC 3339.
 std::string format_when(Timestamp t) {
   const std::string rfc = format_rfc3339(t);  // 2024-05-03T12:00:00Z
   return rfc.substr(0, 10) + " " + rfc.substr(11, 5) + " UTC";
 }
+
+namespace {
 
 // `text` with every term's span wrapped in [[ ]]; overlapping spans merge. Offsets come from the
 // scorer; any that do not fit the text (a mismatched alert) leave it unmarked rather than cut.

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "vigia/core/model.h"
 
@@ -21,6 +22,19 @@ namespace vigia::alerting {
 
 // At most this many matched terms are shown; the rest are counted ("+2 more").
 inline constexpr std::size_t kMaxSnippetsShown = 3;
+
+// Text field size cap for one_line(): long enough for any headline, short enough for a line.
+inline constexpr std::size_t kMaxFieldBytes = 300;
+
+// One display line from untrusted text: C0/C1 controls and DEL become spaces, whitespace runs
+// collapse to one space, and the result is cut (on a UTF-8 boundary) at `max_bytes`, with "…".
+std::string one_line(std::string_view text, std::size_t max_bytes = kMaxFieldBytes);
+
+// "8.5", "12", "0.25": enough precision for a score, no trailing zeros.
+std::string format_score(double score);
+
+// "2024-05-03 12:00 UTC": what an officer reads, rather than RFC 3339.
+std::string format_when(Timestamp t);
 
 // The block for `alert`, each line ending in '\n', followed by one empty separator line.
 std::string render_alert_text(const Alert& alert);

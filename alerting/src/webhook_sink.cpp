@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "retry.h"
+#include "secret.h"
+#include "webhook_signature.h"
 #include "vigia/core/codec.h"
 #include "vigia/core/log.h"
 
@@ -44,13 +46,14 @@ std::string excerpt(std::string_view body) {
 class WebhookSink final : public Sink {
  public:
   WebhookSink(std::string name, std::string url, std::chrono::milliseconds timeout, bool allow_private,
-              HttpHeaders extra_headers, HttpClientPtr http, ClockPtr clock)
+              HttpHeaders extra_headers, std::optional<std::string> signing_key, HttpClientPtr http, ClockPtr clock)
       : name_(std::move(name)),
         url_(std::move(url)),
         where_(redact_url(url_)),
         timeout_(timeout),
         allow_private_(allow_private),
         extra_headers_(std::move(extra_headers)),
+        signing_key_(std::move(signing_key)),
         http_(std::move(http)),
         clock_(std::move(clock)) {}
 
@@ -61,9 +64,12 @@ class WebhookSink final : public Sink {
     req.body = encode_alert(alert);
     const auto now = clock_->now();
     const auto unix_seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    req.headers = {{"Content-Type", "application/json"},
-                   {"webhook-id", alert.id},
-                   {"webhook-timestamp", std::to_string(unix_seconds)}};
+    const std::string id = webhook_message_id(alert);
+    const std::string timestamp = std::to_string(unix_seconds);
+    req.headers = {{"Content-Type", "application/json"}, {"webhook-id", id}, {"webhook-timestamp", timestamp}};
+    if (signing_key_) {
+      req.headers.emplace_back("webhook-signature", standard_webhooks_signature(*signing_key_, id, timestamp, req.body));
+    }
     req.headers.insert(req.headers.end(), extra_headers_.begin(), extra_headers_.end());
     req.connect_timeout = timeout_;
     req.total_timeout = timeout_;
@@ -97,6 +103,7 @@ class WebhookSink final : public Sink {
   std::chrono::milliseconds timeout_;
   bool allow_private_;
   HttpHeaders extra_headers_;
+  std::optional<std::string> signing_key_;  // the HMAC key; never logged
   HttpClientPtr http_;
   ClockPtr clock_;
 };
@@ -134,11 +141,16 @@ SinkPtr create_webhook(const SinkSpec& spec, const SinkServices& services) {
       extra.emplace_back(std::move(name), std::move(value));
     }
   }
+  std::optional<std::string> key;
+  if (const auto secret = read_secret(s, spec.name, "", "secret_env", "secret_file")) {
+    key = webhook_signing_key(*secret);
+    if (!key) throw std::invalid_argument(prefix + "a whsec_ secret must be followed by non-empty base64");
+  }
   HttpClientPtr http = services.http ? services.http : make_curl_http_client();
   ClockPtr clock = services.clock ? services.clock : system_clock();
-  log::get("alerting")->info("sink {}: webhook to {}", spec.name, redact_url(url));
+  log::get("alerting")->info("sink {}: webhook to {}{}", spec.name, redact_url(url), key ? " (signed)" : "");
   return std::make_unique<WebhookSink>(spec.name, url, timeout, s.boolean("allow_private"), std::move(extra),
-                                       std::move(http), std::move(clock));
+                                       std::move(key), std::move(http), std::move(clock));
 }
 
 }  // namespace
@@ -169,6 +181,11 @@ DeliveryResult classify_response(const HttpResponse& response, Timestamp now, st
   return r;
 }
 
+std::string webhook_message_id(const Alert& alert) {
+  if (alert.sequence <= 1) return alert.id;
+  return alert.id + "-" + std::to_string(alert.sequence);
+}
+
 Delivery classify_transport_error(std::string_view reason) {
   if (reason == "blocked_address" || reason == "protocol" || reason == "too_many_redirects") return Delivery::kReject;
   return Delivery::kRetry;
@@ -184,6 +201,10 @@ SinkKind webhook_sink_kind() {
           {"allow_private", ConfigType::kBool, false, "false",
            "allow loopback, private and link-local receivers (refused by default)"},
           {"headers", ConfigType::kStrings, false, "", "extra static request headers, each 'Name: value'"},
+          {"secret_env", ConfigType::kString, false, "",
+           "environment variable holding the Standard Webhooks signing secret (whsec_<base64> or raw)"},
+          {"secret_file", ConfigType::kPath, false, "",
+           "file holding the Standard Webhooks signing secret (whsec_<base64> or raw); not with secret_env"},
       },
       &create_webhook,
   };

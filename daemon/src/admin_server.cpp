@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "silence_api.h"
+
 namespace vigia::daemon {
 
 AdminServer::AdminServer(MetricsRegistry& registry, std::function<void()> before_scrape)
@@ -28,6 +30,10 @@ AdminServer::AdminServer(MetricsRegistry& registry, std::function<void()> before
 }
 
 AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::enable_silence_api(std::shared_ptr<alerting::SilenceStore> store, std::string token, ClockPtr clock) {
+  add_silence_api(*server_, std::move(store), std::move(token), std::move(clock));
+}
 
 Status AdminServer::start(const std::string& listen) {
   const auto colon = listen.rfind(':');

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "routing_config.h"
 #include "vigia/core/severity.h"
 #include "vigia/core/yaml_doc.h"
 
@@ -11,11 +12,12 @@ namespace vigia::daemon {
 namespace {
 
 const std::vector<std::string> kTopKeys{"log", "http", "state_dir", "bus", "rules", "scorer", "ingest", "shutdown",
-                                        "feeds", "sinks"};
+                                        "feeds", "sinks", "api", "time_intervals", "routing", "silences"};
 const std::vector<std::string> kFeedCommon{"name", "type", "interval", "stale_after", "enabled"};
 constexpr std::chrono::hours kDefaultStaleAfter{48};
-const std::vector<std::string> kSinkCommon{"name",         "type",    "enabled",    "min_severity",
-                                           "categories",   "max_attempts", "backoff", "max_backoff"};
+const std::vector<std::string> kSinkCommon{"name",         "type",         "enabled",         "min_severity",
+                                           "categories",   "max_attempts", "backoff",         "max_backoff",
+                                           "max_age",      "circuit_failures", "circuit_cooldown"};
 
 class ConfigReader {
  public:
@@ -95,6 +97,7 @@ class ConfigReader {
     });
     read_feeds(root["feeds"], c);
     read_sinks(root["sinks"], c);
+    read_routing_config(doc_, c);  // routing_config.cpp: api, time_intervals, routing, silences
   }
 
  private:
@@ -237,6 +240,13 @@ class ConfigReader {
       }
       if (const auto v = n["max_backoff"]) {
         if (auto d = doc_.duration_at(v, "sink")) spec.retry.max_backoff = *d;
+      }
+      if (const auto v = n["max_age"]) {
+        if (auto d = doc_.duration_at(v, "sink")) spec.retry.max_age = *d;
+      }
+      if (const auto v = n["circuit_failures"]) spec.retry.circuit_failures = static_cast<int>(positive(v, 5));
+      if (const auto v = n["circuit_cooldown"]) {
+        if (auto d = doc_.duration_at(v, "sink")) spec.retry.circuit_cooldown = *d;
       }
       auto settings = validate_config(doc_, n, kind->schema, kSinkCommon, "sink", label);
       if (!settings) continue;

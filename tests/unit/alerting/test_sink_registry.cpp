@@ -16,11 +16,26 @@ const ConfigKey* key_of(const SinkKind& kind, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("builtin sinks register webhook, console and file with documented config keys", "[alerting][registry]") {
+TEST_CASE("builtin sinks register every receiver kind with documented config keys", "[alerting][registry]") {
   SinkRegistry registry;
   register_builtin_sinks(registry);
-  REQUIRE(registry.kinds().size() == 3);
-  CHECK(registry.find("slack") == nullptr);
+  REQUIRE(registry.kinds().size() == 8);
+  for (const char* name : {"webhook", "console", "file", "slack", "teams", "discord", "mattermost", "alertmanager"}) {
+    CAPTURE(name);
+    CHECK(registry.find(name) != nullptr);
+  }
+  CHECK(registry.find("pagerduty") == nullptr);
+  for (const char* name : {"slack", "teams", "discord", "mattermost", "alertmanager"}) {
+    CAPTURE(name);
+    const SinkKind* kind = registry.find(name);
+    for (const char* key : {"url", "url_env", "url_file", "timeout", "allow_private"}) {
+      CAPTURE(key);
+      REQUIRE(key_of(*kind, key) != nullptr);
+    }
+    CHECK_FALSE(key_of(*kind, "url")->required);  // url_env or url_file may stand in
+  }
+  REQUIRE(key_of(*registry.find("webhook"), "secret_env") != nullptr);
+  REQUIRE(key_of(*registry.find("webhook"), "secret_file") != nullptr);
 
   const SinkKind* webhook = registry.find("webhook");
   REQUIRE(webhook != nullptr);
@@ -50,5 +65,5 @@ TEST_CASE("registering a sink kind name twice is refused", "[alerting][registry]
   SinkRegistry registry;
   register_builtin_sinks(registry);
   CHECK_THROWS_AS(register_builtin_sinks(registry), std::invalid_argument);
-  CHECK(registry.kinds().size() == 3);
+  CHECK(registry.kinds().size() == 8);
 }

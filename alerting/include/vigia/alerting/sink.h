@@ -41,6 +41,13 @@ struct RetryPolicy {
   int max_attempts = 5;
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{60'000};
+  // An alert this old (from its creation) is dead-lettered instead of tried again: news an hour
+  // late is better in the dead-letter store, replayable, than trickling in behind fresh alerts.
+  std::chrono::milliseconds max_age{std::chrono::hours(1)};
+  // This many failed attempts in a row open the sink's circuit: no attempt for `circuit_cooldown`,
+  // then one trial attempt (half-open) that closes it on success or opens it again.
+  int circuit_failures = 5;
+  std::chrono::milliseconds circuit_cooldown{30'000};
 };
 
 struct SinkSpec {
@@ -72,7 +79,8 @@ struct SinkKind {
 
 using SinkRegistry = KindRegistry<SinkKind>;
 
-// Adds "webhook", "console" and "file". Called from daemon/.
+// Adds "webhook", "console", "file", "slack", "teams", "discord", "mattermost" and
+// "alertmanager". Called from daemon/.
 void register_builtin_sinks(SinkRegistry& registry);
 
 }  // namespace vigia::alerting

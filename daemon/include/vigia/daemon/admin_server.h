@@ -3,7 +3,8 @@
 //   GET /healthz  200 while the process serves requests (liveness)
 //   GET /readyz   200 once every stage is up, 503 before that and while shutting down
 // It listens on loopback by default; it carries no secrets, but exposing it is the operator's
-// choice. Thread-safety: set_ready() may be called from any thread.
+// choice. enable_silence_api() adds /api/v1/silences (daemon/src/silence_api.h): bearer-token
+// authenticated, and answering 403 when no token is configured. Thread-safety: set_ready() may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -12,11 +13,16 @@
 #include <string>
 #include <thread>
 
+#include "vigia/core/clock.h"
 #include "vigia/core/metrics.h"
 #include "vigia/core/result.h"
 
 namespace httplib {
 class Server;
+}
+
+namespace vigia::alerting {
+class SilenceStore;
 }
 
 namespace vigia::daemon {
@@ -32,6 +38,9 @@ class AdminServer {
   Status start(const std::string& listen);
   int port() const { return port_; }
   void set_ready(bool ready) { ready_ = ready; }
+  // Serves the silences API on this server; call before start(). An empty `token` keeps the
+  // routes but makes them answer 403 (the API is never open without a token).
+  void enable_silence_api(std::shared_ptr<alerting::SilenceStore> store, std::string token, ClockPtr clock);
   void stop();
 
  private:

@@ -10,11 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "vigia/alerting/routing.h"
+#include "vigia/alerting/silence_store.h"
 #include "vigia/alerting/sink.h"
 #include "vigia/connectors/connector.h"
 #include "vigia/core/diagnostics.h"
 
 namespace vigia::daemon {
+
+// The admin API (silences). Without a token it is off: never open by default.
+struct ApiConfig {
+  std::string token_env = "VIGIA_API_TOKEN";  // read first
+  std::filesystem::path token_file;           // read when the variable is unset or empty
+};
 
 struct DaemonConfig {
   std::filesystem::path file;
@@ -37,6 +45,9 @@ struct DaemonConfig {
   std::chrono::milliseconds shutdown_grace{10'000};
   std::vector<connectors::FeedSpec> feeds;  // enabled feeds only
   std::vector<alerting::SinkSpec> sinks;    // enabled sinks only
+  std::optional<alerting::RoutingConfig> routing;  // nullopt: no `routing:` section
+  std::vector<alerting::Silence> silences;         // `silences:`, applied to the store on start
+  ApiConfig api;
 };
 
 struct ConfigLoad {
