@@ -42,7 +42,13 @@ struct Job {
   TicketPtr ticket;
   int attempts = 0;
   DeliveryResult last;  // the latest failure, for the dead letter
+  Timestamp created{};  // when the stage made the alert: max_age and delivery latency count from here
 };
+
+// vigia_alerting_circuit_state values.
+constexpr double kCircuitClosed = 0;
+constexpr double kCircuitHalfOpen = 1;
+constexpr double kCircuitOpen = 2;
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 
@@ -65,14 +71,20 @@ struct AlertStage::Impl {
     bool stop = false;                 // exit once nothing is queued
     bool abort = false;                // exit now (destructor without drain)
 
+    SteadyClock::time_point open_until{};  // circuit open (no attempt) until then; guarded by mu
+
     // Touched by the worker thread only.
     bool healthy = true;
+    int consecutive_failures = 0;
     std::mt19937_64 rng{std::random_device{}()};
 
     prometheus::Counter* sent = nullptr;
     prometheus::Counter* retries = nullptr;
     prometheus::Gauge* depth = nullptr;
     prometheus::Histogram* latency = nullptr;
+    prometheus::Histogram* end_to_end = nullptr;
+    prometheus::Gauge* circuit = nullptr;
+    prometheus::Counter* circuit_opens = nullptr;
     std::thread thread;
   };
 
@@ -97,6 +109,13 @@ struct AlertStage::Impl {
         gauge_family(metrics, "vigia_alerting_queue_depth", "Alerts waiting for delivery (retries included), by sink");
     auto& latency_family = histogram_family(metrics, "vigia_alerting_delivery_latency_seconds",
                                             "Time from alert creation to successful delivery, by sink");
+    auto& end_to_end_family =
+        histogram_family(metrics, "vigia_alerting_end_to_end_latency_seconds",
+                         "Time from the item's fetch to its alert's successful delivery, by sink");
+    auto& circuit_family = gauge_family(metrics, "vigia_alerting_circuit_state",
+                                        "Circuit breaker per sink: 0 closed, 1 half-open (trial attempt), 2 open");
+    auto& circuit_opens_family =
+        counter_family(metrics, "vigia_alerting_circuit_opens_total", "Times a sink's circuit breaker opened");
 
     std::set<std::string> names;
     for (auto& [spec, sink] : sinks) {
@@ -115,6 +134,9 @@ struct AlertStage::Impl {
       w->retries = &retries_family.Add({{"sink", spec.name}});
       w->depth = &depth_family.Add({{"sink", spec.name}});
       w->latency = &latency_family.Add({{"sink", spec.name}}, kLatencyBuckets);
+      w->end_to_end = &end_to_end_family.Add({{"sink", spec.name}}, kLatencyBuckets);
+      w->circuit = &circuit_family.Add({{"sink", spec.name}});
+      w->circuit_opens = &circuit_opens_family.Add({{"sink", spec.name}});
       w->spec = std::move(spec);
       w->sink = std::move(sink);
       workers_.push_back(std::move(w));
@@ -212,7 +234,7 @@ struct AlertStage::Impl {
           }
           for (auto& w : workers_) {
             if (accepts(*w, *alert)) {
-              jobs.emplace_back(w.get(), Job{alert, ticket, 0, {}});
+              jobs.emplace_back(w.get(), Job{alert, ticket, 0, {}, clock_->now()});
             } else {
               discarded_.Add({{"sink", w->spec.name}, {"reason", "route"}}).Increment();
             }
@@ -266,14 +288,24 @@ struct AlertStage::Impl {
           if (w.abort) return;
           const auto now = SteadyClock::now();
           past_deadline = w.draining && now >= w.deadline;
-          if (!w.ready.empty()) break;
-          if (!w.waiting.empty() && (w.waiting.begin()->first <= now || past_deadline)) break;
+          const bool open = now < w.open_until;
+          if (past_deadline && (!w.waiting.empty() || (open && !w.ready.empty()))) break;
+          if (!open && !w.ready.empty()) break;
+          if (!open && !w.waiting.empty() && w.waiting.begin()->first <= now) break;
           if (w.stop && w.waiting.empty() && w.ready.empty()) return;
-          if (w.waiting.empty()) {
-            w.cv.wait(lock);
+          // Next moment something can change by itself: a retry falls due or the circuit half-opens.
+          std::optional<SteadyClock::time_point> wake;
+          if (!w.waiting.empty()) wake = w.waiting.begin()->first;
+          if (open && !w.ready.empty()) {
+            wake = w.open_until;
+          } else if (open && wake) {
+            wake = std::max(*wake, w.open_until);
+          }
+          if (wake && w.draining) wake = std::min(*wake, w.deadline);
+          if (wake) {
+            w.cv.wait_until(lock, *wake);
           } else {
-            w.cv.wait_until(lock,
-                            w.draining ? std::min(w.waiting.begin()->first, w.deadline) : w.waiting.begin()->first);
+            w.cv.wait(lock);
           }
         }
         if (past_deadline) {
@@ -286,7 +318,10 @@ struct AlertStage::Impl {
             w.ready.clear();
           }
         }
-        if (!w.waiting.empty() && w.waiting.begin()->first <= SteadyClock::now()) {
+        const bool open = SteadyClock::now() < w.open_until;
+        if (open) {
+          // Nothing to attempt: what was due was dead-lettered above (shutdown).
+        } else if (!w.waiting.empty() && w.waiting.begin()->first <= SteadyClock::now()) {
           job = std::move(w.waiting.begin()->second);
           w.waiting.erase(w.waiting.begin());
         } else if (!w.ready.empty()) {
@@ -319,6 +354,15 @@ struct AlertStage::Impl {
   }
 
   void attempt(Worker& w, Job& job) {
+    const auto age = clock_->now() - job.created;
+    if (age > w.spec.retry.max_age) {
+      dead_letter(w, job, "max_age",
+                  "older than max_age (" + std::to_string(w.spec.retry.max_age.count()) + " ms) after " +
+                      std::to_string(job.attempts) + " attempt(s)" +
+                      (job.attempts ? ", last " + job.last.reason + ": " + job.last.message : std::string()));
+      return;
+    }
+    if (w.consecutive_failures >= w.spec.retry.circuit_failures) w.circuit->Set(kCircuitHalfOpen);
     ++job.attempts;
     DeliveryResult r;
     try {
@@ -331,13 +375,29 @@ struct AlertStage::Impl {
     w.healthy = r.outcome == Delivery::kDelivered;
     if (r.outcome == Delivery::kDelivered) {
       if (!was_healthy) log_->info("sink {}: delivering again", w.spec.name);
+      w.consecutive_failures = 0;
+      w.circuit->Set(kCircuitClosed);
       w.sent->Increment();
-      const auto age = clock_->now() - job.alert->first_seen;
-      w.latency->Observe(std::max(0.0, std::chrono::duration<double>(age).count()));
+      const auto now = clock_->now();
+      w.latency->Observe(std::max(0.0, std::chrono::duration<double>(now - job.created).count()));
+      if (job.alert->item.fetched) {
+        w.end_to_end->Observe(std::max(0.0, std::chrono::duration<double>(now - *job.alert->item.fetched).count()));
+      }
       finish(job);
       return;
     }
     if (was_healthy) log_->warn("sink {}: delivery failing: {} ({})", w.spec.name, r.message, r.reason);
+    if (r.outcome == Delivery::kRetry && ++w.consecutive_failures >= w.spec.retry.circuit_failures) {
+      // Open (or, after a failed trial, re-open) the circuit: no attempts for the cool-down.
+      {
+        std::lock_guard lock(w.mu);
+        w.open_until = SteadyClock::now() + w.spec.retry.circuit_cooldown;
+      }
+      w.circuit->Set(kCircuitOpen);
+      w.circuit_opens->Increment();
+      log_->warn("sink {}: circuit open after {} failures in a row; next trial in {} ms", w.spec.name,
+                 w.consecutive_failures, w.spec.retry.circuit_cooldown.count());
+    }
     job.last = r;
     if (r.outcome == Delivery::kReject || job.attempts >= w.max_attempts) {
       dead_letter(w, job, r.reason, r.message);

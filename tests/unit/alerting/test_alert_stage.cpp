@@ -433,3 +433,70 @@ TEST_CASE("alert stage refuses duplicate sink names and unknown severities", "[a
                       Catch::Contains("min_severity 'urgent'"));
   }
 }
+
+TEST_CASE("failures in a row open a sink's circuit: no attempt during the cool-down, then one trial closes it",
+          "[alerting][stage][circuit]") {
+  Harness h;
+  std::mutex mu;
+  std::vector<std::chrono::steady_clock::time_point> calls;
+  auto sink = std::make_unique<ScriptedSink>([&](const Alert&, int call) {
+    {
+      std::lock_guard lock(mu);
+      calls.push_back(std::chrono::steady_clock::now());
+    }
+    // Three failures, then the receiver is back.
+    return call <= 3 ? DeliveryResult{Delivery::kRetry, "http_5xx", "503", std::nullopt}
+                     : DeliveryResult{Delivery::kDelivered, "", "", std::nullopt};
+  });
+  auto state = sink->state();
+  RetryPolicy retry = fast_retry(10);
+  retry.circuit_failures = 3;
+  retry.circuit_cooldown = 400ms;
+  Sinks sinks;
+  sinks.emplace_back(scripted_spec("flaky", "info", {}, retry), std::move(sink));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  h.publish(single_match_hit("item-1"));
+  REQUIRE(state->wait_calls(3) >= 3);
+  // While open, the gauge says so and nothing is attempted.
+  CHECK(eventually([&] { return metric_value(h.metrics_text(), "vigia_alerting_circuit_state", {{"sink", "flaky"}}) == 2; }));
+  REQUIRE(state->wait_calls(4) == 4);
+  h.close_and_drain(stage);
+  {
+    std::lock_guard lock(mu);
+    REQUIRE(calls.size() == 4);
+    // Retries before the third failure are 5-20 ms apart; the trial waits out the cool-down.
+    CHECK(calls[3] - calls[2] >= 400ms);
+  }
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_circuit_opens_total", {{"sink", "flaky"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_circuit_state", {{"sink", "flaky"}}) == 0);
+  CHECK(metric_value(text, "vigia_alerting_alerts_sent_total", {{"sink", "flaky"}}) == 1);
+  CHECK(h.dead_letters().empty());
+}
+
+TEST_CASE("an alert older than max_age is dead-lettered instead of tried again", "[alerting][stage]") {
+  Harness h;
+  auto clock = h.clock;
+  // The receiver fails, and by the time of the retry two hours have passed.
+  auto sink = std::make_unique<ScriptedSink>([clock](const Alert&, int) {
+    clock->advance(std::chrono::hours(2));
+    return DeliveryResult{Delivery::kRetry, "timeout", "no answer", std::nullopt};
+  });
+  auto state = sink->state();
+  RetryPolicy retry = fast_retry(10);
+  retry.max_age = std::chrono::hours(1);
+  Sinks sinks;
+  sinks.emplace_back(scripted_spec("slow", "info", {}, retry), std::move(sink));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  h.publish(single_match_hit("item-1"));
+  h.close_and_drain(stage);
+  CHECK(state->calls == 1);
+  const auto letters = h.dead_letters();
+  REQUIRE(letters.size() == 1);
+  CHECK_THAT(letters[0], Catch::Contains(R"("reason":"max_age")"));
+  CHECK_THAT(letters[0], Catch::Contains("last timeout: no answer"));
+  CHECK(metric_value(h.metrics_text(), "vigia_alerting_alerts_failed_total", {{"sink", "slow"}, {"reason", "max_age"}}) == 1);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}

@@ -14,6 +14,13 @@
 //   vigia_alerting_alerts_discarded_total{sink,reason}    filtered by route (reason="route")
 //   vigia_alerting_queue_depth{sink}                      gauge: waiting alerts, retries included
 //   vigia_alerting_delivery_latency_seconds{sink}         histogram: alert creation to delivery
+//   vigia_alerting_end_to_end_latency_seconds{sink}       histogram: item fetched to alert delivered
+//   vigia_alerting_circuit_state{sink}                    gauge: 0 closed, 1 half-open, 2 open
+//   vigia_alerting_circuit_opens_total{sink}
+//
+// Per sink (RetryPolicy): an alert older than max_age is dead-lettered ("max_age") rather than
+// tried again; circuit_failures retryable failures in a row open the sink's circuit, and nothing is
+// attempted for circuit_cooldown, after which one trial attempt closes or re-opens it.
 //
 // Threads: one consumer thread (the only one that polls and commits) and one delivery thread
 // per sink, so a slow or failing receiver delays only its own alerts. Backoff waits are real
