@@ -11,12 +11,12 @@
 namespace vigia::daemon {
 
 // The top-level keys this reader owns, for config.cpp's unknown-key check.
-const std::vector<std::string> &routing_config_keys();
+const std::vector<std::string>& routing_config_keys();
 
 // Reads the sections from `doc`'s root into `c`. Runs after the sinks were
 // read: receivers name sinks, and a route to a sink that is not defined is an
 // error (one that is disabled, a warning, and the name is dropped from that
 // route).
-void read_routing_config(const YamlDoc &doc, DaemonConfig &c);
+void read_routing_config(const YamlDoc& doc, DaemonConfig& c);
 
-} // namespace vigia::daemon
+}  // namespace vigia::daemon

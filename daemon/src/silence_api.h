@@ -31,13 +31,12 @@ inline constexpr std::size_t kMinApiTokenBytes = 16;
 
 // Registers the routes on `server` (before it listens). `token` empty: the API
 // answers 403.
-void add_silence_api(httplib::Server &server, alerting::SilenceStorePtr store,
-                     std::string token, ClockPtr clock);
+void add_silence_api(httplib::Server& server, alerting::SilenceStorePtr store, std::string token, ClockPtr clock);
 
 // The bearer token from api.token_env (if set and non-empty), else
 // api.token_file (trailing whitespace trimmed); "" when neither is configured.
 // An unreadable file or a token shorter than kMinApiTokenBytes is an error
 // (reason "config"); the message never contains the token.
-Result<std::string> load_api_token(const ApiConfig &api);
+Result<std::string> load_api_token(const ApiConfig& api);
 
-} // namespace vigia::daemon
+}  // namespace vigia::daemon

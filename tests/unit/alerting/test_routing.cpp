@@ -28,11 +28,9 @@ Matcher m(std::string_view text) {
   return *r;
 }
 
-RouteSpec route(std::vector<std::string_view> matchers,
-                std::optional<Strings> receivers, bool cont = false) {
+RouteSpec route(std::vector<std::string_view> matchers, std::optional<Strings> receivers, bool cont = false) {
   RouteSpec r;
-  for (auto t : matchers)
-    r.matchers.push_back(m(t));
+  for (auto t : matchers) r.matchers.push_back(m(t));
   r.receivers = std::move(receivers);
   r.continue_matching = cont;
   return r;
@@ -45,26 +43,25 @@ Router router(RoutingConfig c) {
 }
 
 // 2024-06-05 is a Wednesday.
-Timestamp at(const char *rfc3339) { return *parse_rfc3339(rfc3339); }
+Timestamp at(const char* rfc3339) { return *parse_rfc3339(rfc3339); }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("matchers compare scalar labels with equality, inequality and "
-          "anchored regexes",
-          "[alerting][routing]") {
+TEST_CASE(
+    "matchers compare scalar labels with equality, inequality and "
+    "anchored regexes",
+    "[alerting][routing]") {
   const Alert a = make_alert();
   CHECK(m("category=security").matches(a));
   CHECK_FALSE(m("category=politics").matches(a));
   CHECK(m("category!=politics").matches(a));
   CHECK(m("rule=~cartel-.*").matches(a));
-  CHECK_FALSE(
-      m("rule=~cartel").matches(a)); // anchored: must match the whole value
+  CHECK_FALSE(m("rule=~cartel").matches(a));  // anchored: must match the whole value
   CHECK(m("source!~\"^blog-.*\"").matches(a));
   CHECK(m("missing_scalar=\"\"").matches(a));
 }
 
-TEST_CASE("matchers on tags and entity lists hold when any value matches",
-          "[alerting][routing]") {
+TEST_CASE("matchers on tags and entity lists hold when any value matches", "[alerting][routing]") {
   const Alert a = make_alert();
   CHECK(m("places=Michoacán").matches(a));
   CHECK(m("places=Jalisco").matches(a));
@@ -75,12 +72,11 @@ TEST_CASE("matchers on tags and entity lists hold when any value matches",
   CHECK(m("places=~\"Mich.*\"").matches(a));
   CHECK(m("tags=mx").matches(a));
   CHECK_FALSE(m("tags=test").matches(a));
-  CHECK(m("states=\"\"").matches(a)); // an absent list is ""
+  CHECK(m("states=\"\"").matches(a));  // an absent list is ""
   CHECK_FALSE(m("states=Sonora").matches(a));
 }
 
-TEST_CASE("severity ordering matchers use the severity rank",
-          "[alerting][routing]") {
+TEST_CASE("severity ordering matchers use the severity rank", "[alerting][routing]") {
   Alert a = make_alert();
   CHECK(m("severity>=high").matches(a));
   CHECK(m("severity>=medium").matches(a));
@@ -103,11 +99,8 @@ TEST_CASE("bad matchers are rejected with a reason", "[alerting][routing]") {
   CHECK_FALSE(Matcher::parse("rule=\"unterminated").ok());
 }
 
-TEST_CASE("a matcher's text form reads back to the same matcher",
-          "[alerting][routing]") {
-  for (const char *text :
-       {"places=~\"Mich.*\"", "comment=\"a \\\"quoted\\\" word\"", "tags!=x",
-        "severity>=high"}) {
+TEST_CASE("a matcher's text form reads back to the same matcher", "[alerting][routing]") {
+  for (const char* text : {"places=~\"Mich.*\"", "comment=\"a \\\"quoted\\\" word\"", "tags!=x", "severity>=high"}) {
     const Matcher a = m(text);
     const Matcher b = m(a.to_string());
     CHECK(b.name() == a.name());
@@ -117,9 +110,7 @@ TEST_CASE("a matcher's text form reads back to the same matcher",
   CHECK(m("comment=\"a \\\"quoted\\\" word\"").value() == "a \"quoted\" word");
 }
 
-TEST_CASE(
-    "the first matching child takes the alert and the root is the fallback",
-    "[alerting][routing]") {
+TEST_CASE("the first matching child takes the alert and the root is the fallback", "[alerting][routing]") {
   RoutingConfig c;
   c.root.receivers = Strings{"default"};
   c.root.routes.push_back(route({"category=politics"}, Strings{"politics"}));
@@ -140,28 +131,25 @@ TEST_CASE(
   CHECK(r.route(low, now).matched_routes == Strings{""});
 }
 
-TEST_CASE("continue lets later siblings take the alert too and receivers are "
-          "deduplicated",
-          "[alerting][routing]") {
+TEST_CASE(
+    "continue lets later siblings take the alert too and receivers are "
+    "deduplicated",
+    "[alerting][routing]") {
   RoutingConfig c;
   c.root.receivers = Strings{"default"};
-  c.root.routes.push_back(
-      route({"severity>=high"}, Strings{"oncall", "archive"}, true));
-  c.root.routes.push_back(
-      route({"cartels=CJNG"}, Strings{"cartel-desk", "archive"}));
+  c.root.routes.push_back(route({"severity>=high"}, Strings{"oncall", "archive"}, true));
+  c.root.routes.push_back(route({"cartels=CJNG"}, Strings{"cartel-desk", "archive"}));
   c.root.routes.push_back(route({"tags=mx"}, Strings{"never"}));
   const auto res = router(c).route(make_alert(), at("2024-06-05T12:00:00Z"));
   CHECK(res.receivers == Strings{"oncall", "archive", "cartel-desk"});
   CHECK(res.matched_routes == Strings{"0", "1"});
 }
 
-TEST_CASE("nested routes inherit receivers and an empty list drops the alert",
-          "[alerting][routing]") {
+TEST_CASE("nested routes inherit receivers and an empty list drops the alert", "[alerting][routing]") {
   RoutingConfig c;
   c.root.receivers = Strings{"default"};
   RouteSpec mx = route({"tags=mx"}, Strings{"mx-desk"});
-  mx.routes.push_back(
-      route({"places=Michoacán"}, std::nullopt)); // inherits mx-desk
+  mx.routes.push_back(route({"places=Michoacán"}, std::nullopt));  // inherits mx-desk
   mx.routes.push_back(route({"places=Sonora"}, Strings{"sonora"}));
   c.root.routes.push_back(mx);
   RouteSpec drop = route({"category=spam"}, Strings{});
@@ -175,8 +163,7 @@ TEST_CASE("nested routes inherit receivers and an empty list drops the alert",
 
   Alert elsewhere = make_alert();
   elsewhere.entities["places"] = {"Oaxaca"};
-  CHECK(r.route(elsewhere, now).receivers ==
-        Strings{"mx-desk"}); // no child matched: the node's own
+  CHECK(r.route(elsewhere, now).receivers == Strings{"mx-desk"});  // no child matched: the node's own
   CHECK(r.route(elsewhere, now).matched_routes == Strings{"1"});
 
   Alert spam = make_alert();
@@ -186,16 +173,17 @@ TEST_CASE("nested routes inherit receivers and an empty list drops the alert",
   CHECK(dropped.muted.empty());
 }
 
-TEST_CASE("mute time intervals mute receivers at the injected time in the "
-          "interval's offset",
-          "[alerting][routing]") {
+TEST_CASE(
+    "mute time intervals mute receivers at the injected time in the "
+    "interval's offset",
+    "[alerting][routing]") {
   RoutingConfig c;
   TimeInterval nights;
   nights.name = "nights-cdmx";
   nights.utc_offset = std::chrono::minutes(-6 * 60);
   TimeSpec spec;
   spec.times = {{22 * 60, 1440}, {0, 7 * 60}};
-  spec.weekdays.set(1).set(2).set(3).set(4).set(5); // monday..friday
+  spec.weekdays.set(1).set(2).set(3).set(4).set(5);  // monday..friday
   nights.specs.push_back(spec);
   TimeInterval weekends;
   weekends.name = "weekends";
@@ -209,10 +197,9 @@ TEST_CASE("mute time intervals mute receivers at the injected time in the "
   oncall.mute_time_intervals = Strings{"nights-cdmx"};
   RouteSpec mx = route({"tags=mx"}, Strings{"mx-desk"});
   mx.mute_time_intervals = Strings{"weekends", "nights-cdmx"};
-  mx.routes.push_back(
-      route({"cartels=CJNG"}, Strings{"cartel-desk"})); // inherits both mutes
+  mx.routes.push_back(route({"cartels=CJNG"}, Strings{"cartel-desk"}));  // inherits both mutes
   RouteSpec unmuted = route({"places=Jalisco"}, Strings{"jalisco"});
-  unmuted.mute_time_intervals = Strings{}; // clears the inherited list
+  unmuted.mute_time_intervals = Strings{};  // clears the inherited list
   mx.routes.insert(mx.routes.begin(), unmuted);
   c.root.routes = {oncall, mx};
   const Router r = router(c);
@@ -243,9 +230,10 @@ TEST_CASE("mute time intervals mute receivers at the injected time in the "
   CHECK(r.route(a, at("2024-06-05T13:00:00Z")).muted.empty());
 }
 
-TEST_CASE("a receiver reached unmuted by another route is delivered once and "
-          "not reported muted",
-          "[alerting][routing]") {
+TEST_CASE(
+    "a receiver reached unmuted by another route is delivered once and "
+    "not reported muted",
+    "[alerting][routing]") {
   RoutingConfig c;
   TimeInterval always;
   always.name = "always";
@@ -260,8 +248,7 @@ TEST_CASE("a receiver reached unmuted by another route is delivered once and "
   CHECK(res.muted.empty());
 }
 
-TEST_CASE("the router rejects unknown interval names and matchers on the root",
-          "[alerting][routing]") {
+TEST_CASE("the router rejects unknown interval names and matchers on the root", "[alerting][routing]") {
   RoutingConfig c;
   c.root.receivers = Strings{"default"};
   RouteSpec r = route({"tags=mx"}, Strings{"x"});
@@ -276,8 +263,7 @@ TEST_CASE("the router rejects unknown interval names and matchers on the root",
   CHECK_FALSE(Router::make(rooted).ok());
 }
 
-TEST_CASE("time helpers parse clocks, weekdays and fixed UTC offsets",
-          "[alerting][routing]") {
+TEST_CASE("time helpers parse clocks, weekdays and fixed UTC offsets", "[alerting][routing]") {
   CHECK(parse_clock_minutes("00:00") == 0);
   CHECK(parse_clock_minutes("24:00") == 1440);
   CHECK(parse_clock_minutes("07:30") == 450);

@@ -19,8 +19,7 @@ Alert make_alert() {
   return a;
 }
 
-Silence silence(std::vector<std::string_view> matchers, Timestamp starts,
-                Timestamp ends) {
+Silence silence(std::vector<std::string_view> matchers, Timestamp starts, Timestamp ends) {
   Silence s;
   for (auto t : matchers) {
     auto m = Matcher::parse(t);
@@ -36,25 +35,20 @@ Silence silence(std::vector<std::string_view> matchers, Timestamp starts,
 
 const Timestamp kT0 = *parse_rfc3339("2024-06-05T12:00:00Z");
 
-} // namespace
+}  // namespace
 
-TEST_CASE(
-    "a silence applies between its start and end and only to matching alerts",
-    "[alerting][silence]") {
+TEST_CASE("a silence applies between its start and end and only to matching alerts", "[alerting][silence]") {
   auto store = SilenceStore::open(nullptr);
   REQUIRE(store.ok());
-  auto id = (*store)->add(
-      silence({"places=Michoacán", "severity>=medium"}, kT0 + 1h, kT0 + 3h),
-      kT0);
+  auto id = (*store)->add(silence({"places=Michoacán", "severity>=medium"}, kT0 + 1h, kT0 + 3h), kT0);
   REQUIRE(id.ok());
-  CHECK(id->size() == 36); // a UUID
+  CHECK(id->size() == 36);  // a UUID
 
   const Alert a = make_alert();
-  CHECK_FALSE((*store)->is_silenced(a, kT0)); // pending
+  CHECK_FALSE((*store)->is_silenced(a, kT0));  // pending
   CHECK((*store)->is_silenced(a, kT0 + 1h) == *id);
   CHECK((*store)->active_count(kT0 + 2h) == 1);
-  CHECK_FALSE(
-      (*store)->is_silenced(a, kT0 + 3h)); // expired: ends_at is exclusive
+  CHECK_FALSE((*store)->is_silenced(a, kT0 + 3h));  // expired: ends_at is exclusive
 
   Alert other = make_alert();
   other.entities["places"] = {"Sonora"};
@@ -67,11 +61,10 @@ TEST_CASE(
   CHECK(got->state(kT0 + 4h) == SilenceState::kExpired);
 }
 
-TEST_CASE("the store rejects silences without matchers, reason or a future end",
-          "[alerting][silence]") {
+TEST_CASE("the store rejects silences without matchers, reason or a future end", "[alerting][silence]") {
   auto store = SilenceStore::open(nullptr);
   REQUIRE(store.ok());
-  auto &s = **store;
+  auto& s = **store;
   CHECK(s.add(silence({}, kT0, kT0 + 1h), kT0).error().reason == "invalid");
   auto no_comment = silence({"rule=x"}, kT0, kT0 + 1h);
   no_comment.comment.clear();
@@ -81,30 +74,27 @@ TEST_CASE("the store rejects silences without matchers, reason or a future end",
   CHECK(s.list().empty());
 }
 
-TEST_CASE("expire ends a silence now and it stays listed until pruned",
-          "[alerting][silence]") {
+TEST_CASE("expire ends a silence now and it stays listed until pruned", "[alerting][silence]") {
   auto store = SilenceStore::open(nullptr, 24h);
   REQUIRE(store.ok());
-  auto &s = **store;
+  auto& s = **store;
   auto id = s.add(silence({"cartels=CJNG"}, kT0, kT0 + 5h), kT0);
   REQUIRE(id.ok());
   CHECK(s.is_silenced(make_alert(), kT0 + 1h));
 
   CHECK(*s.expire(*id, kT0 + 1h) == SilenceStore::ExpireResult::kExpired);
   CHECK_FALSE(s.is_silenced(make_alert(), kT0 + 1h));
-  CHECK(*s.expire(*id, kT0 + 2h) ==
-        SilenceStore::ExpireResult::kAlreadyExpired);
+  CHECK(*s.expire(*id, kT0 + 2h) == SilenceStore::ExpireResult::kAlreadyExpired);
   CHECK(*s.expire("no-such-id", kT0) == SilenceStore::ExpireResult::kNotFound);
   REQUIRE(s.list().size() == 1);
   CHECK(s.list()[0].state(kT0 + 2h) == SilenceState::kExpired);
 
-  CHECK(*s.prune(kT0 + 24h) == 0); // ended at +1h; the grace runs to +25h
+  CHECK(*s.prune(kT0 + 24h) == 0);  // ended at +1h; the grace runs to +25h
   CHECK(*s.prune(kT0 + 25h) == 1);
   CHECK(s.list().empty());
 }
 
-TEST_CASE("silences survive reopening the state database",
-          "[alerting][silence]") {
+TEST_CASE("silences survive reopening the state database", "[alerting][silence]") {
   vigia::test::TempDir dir;
   std::string id;
   {
@@ -112,10 +102,7 @@ TEST_CASE("silences survive reopening the state database",
     REQUIRE(db.ok());
     auto store = SilenceStore::open(*db);
     REQUIRE(store.ok());
-    auto added = (*store)->add(
-        silence({"places=~\"Mich.*\"", "comment=\"a \\\"q\\\"\nline\""}, kT0,
-                kT0 + 2h),
-        kT0);
+    auto added = (*store)->add(silence({"places=~\"Mich.*\"", "comment=\"a \\\"q\\\"\nline\""}, kT0, kT0 + 2h), kT0);
     REQUIRE(added.ok());
     id = *added;
   }
@@ -133,18 +120,16 @@ TEST_CASE("silences survive reopening the state database",
   CHECK(got->origin == SilenceOrigin::kApi);
   Alert a = make_alert();
   a.entities.erase("cartels");
-  CHECK_FALSE(
-      (*store)->is_silenced(a, kT0 + 1h)); // the comment label does not match
+  CHECK_FALSE((*store)->is_silenced(a, kT0 + 1h));  // the comment label does not match
 }
 
-TEST_CASE("config silences keep a stable id and leave when the file drops them",
-          "[alerting][silence]") {
+TEST_CASE("config silences keep a stable id and leave when the file drops them", "[alerting][silence]") {
   vigia::test::TempDir dir;
   auto db = StateDb::open(dir / "vigia.db");
   REQUIRE(db.ok());
   auto store = SilenceStore::open(*db);
   REQUIRE(store.ok());
-  auto &s = **store;
+  auto& s = **store;
   auto api = s.add(silence({"rule=other"}, kT0, kT0 + 1h), kT0);
   REQUIRE(api.ok());
 
@@ -155,7 +140,7 @@ TEST_CASE("config silences keep a stable id and leave when the file drops them",
   CHECK(*silenced == config_silence_id(from_file));
   CHECK(*s.expire(*silenced, kT0) == SilenceStore::ExpireResult::kFromConfig);
 
-  { // a restart re-applies the same file: same id, nothing duplicated
+  {  // a restart re-applies the same file: same id, nothing duplicated
     auto reopened = SilenceStore::open(*db);
     REQUIRE(reopened.ok());
     REQUIRE((*reopened)->apply_config({from_file}, kT0 + 1h).ok());

@@ -19,7 +19,7 @@ struct Registries {
   }
 };
 
-constexpr const char *kBase = R"(rules: {paths: [packs]}
+constexpr const char* kBase = R"(rules: {paths: [packs]}
 sinks:
   - {name: console, type: console}
   - {name: oncall, type: console}
@@ -27,25 +27,24 @@ sinks:
   - {name: old, type: console, enabled: false}
 )";
 
-ConfigLoad load(const std::string &rest) {
+ConfigLoad load(const std::string& rest) {
   static const Registries r;
-  return load_config_text("/etc/vigia/vigia.yaml", std::string(kBase) + rest,
-                          r.connectors, r.sinks);
+  return load_config_text("/etc/vigia/vigia.yaml", std::string(kBase) + rest, r.connectors, r.sinks);
 }
 
-std::string first_error(const ConfigLoad &c) {
-  for (const auto &d : c.diagnostics.all()) {
-    if (d.severity == DiagSeverity::kError)
-      return format_diagnostic(d);
+std::string first_error(const ConfigLoad& c) {
+  for (const auto& d : c.diagnostics.all()) {
+    if (d.severity == DiagSeverity::kError) return format_diagnostic(d);
   }
   return {};
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("routing, time intervals, silences and api sections load into typed "
-          "settings",
-          "[daemon][config][routing]") {
+TEST_CASE(
+    "routing, time intervals, silences and api sections load into typed "
+    "settings",
+    "[daemon][config][routing]") {
   auto c = load(R"(api: {token_env: MY_TOKEN, token_file: secrets/api-token}
 time_intervals:
   - name: nights
@@ -74,11 +73,11 @@ silences:
 )");
   INFO(c.diagnostics.to_text());
   REQUIRE(c.config);
-  const auto &cfg = *c.config;
+  const auto& cfg = *c.config;
   CHECK(cfg.api.token_env == "MY_TOKEN");
   CHECK(cfg.api.token_file == "/etc/vigia/secrets/api-token");
   REQUIRE(cfg.routing);
-  const auto &rc = *cfg.routing;
+  const auto& rc = *cfg.routing;
   REQUIRE(rc.time_intervals.size() == 2);
   CHECK(rc.time_intervals[0].utc_offset == std::chrono::minutes(-360));
   REQUIRE(rc.time_intervals[0].specs.size() == 1);
@@ -100,40 +99,36 @@ silences:
   CHECK(cfg.silences[0].origin == alerting::SilenceOrigin::kConfig);
 }
 
-TEST_CASE("routing errors carry file, line and column",
-          "[daemon][config][routing]") {
+TEST_CASE("routing errors carry file, line and column", "[daemon][config][routing]") {
   SECTION("an unknown receiver suggests the closest sink") {
     auto c = load("routing:\n  receivers: [consle]\n");
     CHECK_FALSE(c.config);
-    CHECK_THAT(first_error(c),
-               Catch::StartsWith(
-                   "/etc/vigia/vigia.yaml:8:15: error[route.unknown-receiver]: "
-                   "receiver 'consle' is not "
-                   "a sink defined under 'sinks' (did you mean 'console'?)"));
+    CHECK_THAT(first_error(c), Catch::StartsWith("/etc/vigia/vigia.yaml:8:15: error[route.unknown-receiver]: "
+                                                 "receiver 'consle' is not "
+                                                 "a sink defined under 'sinks' (did you mean 'console'?)"));
   }
   SECTION("a bad matcher") {
-    auto c = load("routing:\n  receivers: [console]\n  routes:\n    - "
-                  "matchers: [\"places>=high\"]\n");
+    auto c = load(
+        "routing:\n  receivers: [console]\n  routes:\n    - "
+        "matchers: [\"places>=high\"]\n");
     CHECK_FALSE(c.config);
-    CHECK_THAT(first_error(c),
-               Catch::StartsWith(
-                   "/etc/vigia/vigia.yaml:10:18: error[route.bad-matcher]: "
-                   "operator >= only applies to severity"));
+    CHECK_THAT(first_error(c), Catch::StartsWith("/etc/vigia/vigia.yaml:10:18: error[route.bad-matcher]: "
+                                                 "operator >= only applies to severity"));
   }
   SECTION("an unknown time interval") {
-    auto c = load(
-        "routing:\n  receivers: [console]\n  mute_time_intervals: [nigths]\n");
-    CHECK_THAT(first_error(c),
-               Catch::Contains("error[route.unknown-interval]"));
+    auto c = load("routing:\n  receivers: [console]\n  mute_time_intervals: [nigths]\n");
+    CHECK_THAT(first_error(c), Catch::Contains("error[route.unknown-interval]"));
   }
   SECTION("an unknown route key") {
-    auto c = load("routing:\n  receivers: [console]\n  routes:\n    - "
-                  "matchers: [a=b]\n      recievers: [console]\n");
+    auto c = load(
+        "routing:\n  receivers: [console]\n  routes:\n    - "
+        "matchers: [a=b]\n      recievers: [console]\n");
     CHECK_THAT(first_error(c), Catch::Contains("(did you mean 'receivers'?)"));
   }
   SECTION("a time range across midnight") {
-    auto c = load("time_intervals:\n  - name: n\n    times: "
-                  "[\"22:00-06:00\"]\nrouting: {receivers: [console]}\n");
+    auto c = load(
+        "time_intervals:\n  - name: n\n    times: "
+        "[\"22:00-06:00\"]\nrouting: {receivers: [console]}\n");
     CHECK_THAT(first_error(c), Catch::Contains("error[interval.bad-value]"));
   }
   SECTION("a silence without an end") {
@@ -142,12 +137,10 @@ TEST_CASE("routing errors carry file, line and column",
   }
 }
 
-TEST_CASE("a route to a disabled sink is a warning and the sink is dropped",
-          "[daemon][config][routing]") {
+TEST_CASE("a route to a disabled sink is a warning and the sink is dropped", "[daemon][config][routing]") {
   auto c = load("routing:\n  receivers: [console, old]\n");
   INFO(c.diagnostics.to_text());
   REQUIRE(c.config);
   CHECK(*c.config->routing->root.receivers == Strings{"console"});
-  CHECK_THAT(c.diagnostics.to_text(),
-             Catch::Contains("warning[route.disabled-receiver]"));
+  CHECK_THAT(c.diagnostics.to_text(), Catch::Contains("warning[route.disabled-receiver]"));
 }

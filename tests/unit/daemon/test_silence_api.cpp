@@ -10,11 +10,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char *kToken = "s3cret-token-for-tests-0123456789";
+constexpr const char* kToken = "s3cret-token-for-tests-0123456789";
 
-Result<HttpResponse> call(int port, const std::string &method,
-                          const std::string &path, const std::string &body = {},
-                          const std::string &token = kToken) {
+Result<HttpResponse> call(int port, const std::string& method, const std::string& path, const std::string& body = {},
+                          const std::string& token = kToken) {
   HttpRequest r;
   r.method = method;
   r.url = "http://127.0.0.1:" + std::to_string(port) + path;
@@ -23,10 +22,8 @@ Result<HttpResponse> call(int port, const std::string &method,
   // A kept-alive connection would hold the server's stop() for its keep-alive
   // timeout (5 s).
   r.headers.emplace_back("Connection", "close");
-  if (!body.empty())
-    r.headers.emplace_back("Content-Type", "application/json");
-  if (!token.empty())
-    r.headers.emplace_back("Authorization", "Bearer " + token);
+  if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+  if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
   return make_curl_http_client()->perform(r);
 }
 
@@ -41,17 +38,18 @@ Alert michoacan_alert() {
 
 const Timestamp kT0 = *parse_rfc3339("2024-06-05T12:00:00Z");
 
-std::string id_of(const std::string &body) {
+std::string id_of(const std::string& body) {
   const auto p = body.find("\"id\":\"");
   REQUIRE(p != std::string::npos);
   return body.substr(p + 6, 36);
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("the silences API creates, lists and expires silences that "
-          "is_silenced then honours",
-          "[daemon][http][silence]") {
+TEST_CASE(
+    "the silences API creates, lists and expires silences that "
+    "is_silenced then honours",
+    "[daemon][http][silence]") {
   prometheus::Registry registry;
   vigia::test::TempDir dir;
   auto db = StateDb::open(dir / "vigia.db");
@@ -75,9 +73,7 @@ TEST_CASE("the silences API creates, lists and expires silences that "
     REQUIRE(none.ok());
     CHECK(none->status == 401);
     CHECK(none->header("www-authenticate") == "Bearer");
-    CHECK(
-        call(port, "POST", "/api/v1/silences", body, "wrong-token-wrong-token")
-            ->status == 401);
+    CHECK(call(port, "POST", "/api/v1/silences", body, "wrong-token-wrong-token")->status == 401);
     CHECK(call(port, "GET", "/api/v1/silences", "", "")->status == 401);
     CHECK(call(port, "DELETE", "/api/v1/silences/abc", "", "x")->status == 401);
     CHECK(store->list().empty());
@@ -101,12 +97,9 @@ TEST_CASE("the silences API creates, lists and expires silences that "
     CHECK(list->status == 200);
     CHECK_THAT(list->body, Catch::Contains("\"id\":\"" + id + "\""));
     CHECK_THAT(list->body, Catch::Contains("\"state\":\"active\""));
-    CHECK_THAT(
-        list->body,
-        Catch::Contains(R"({"name":"severity","op":">=","value":"medium"})"));
+    CHECK_THAT(list->body, Catch::Contains(R"({"name":"severity","op":">=","value":"medium"})"));
     CHECK_THAT(list->body, Catch::Contains("\"createdBy\":\"ana\""));
-    CHECK_THAT(list->body,
-               Catch::Contains("\"startsAt\":\"2024-06-05T12:00:00Z\""));
+    CHECK_THAT(list->body, Catch::Contains("\"startsAt\":\"2024-06-05T12:00:00Z\""));
 
     auto one = call(port, "GET", "/api/v1/silences/" + id);
     CHECK(one->status == 200);
@@ -116,11 +109,8 @@ TEST_CASE("the silences API creates, lists and expires silences that "
     REQUIRE(deleted.ok());
     CHECK(deleted->status == 200);
     CHECK_FALSE(store->is_silenced(michoacan_alert(), clock->now()));
-    CHECK_THAT(call(port, "GET", "/api/v1/silences")->body,
-               Catch::Contains("\"state\":\"expired\""));
-    CHECK(call(port, "DELETE",
-               "/api/v1/silences/00000000-0000-4000-8000-000000000000")
-              ->status == 404);
+    CHECK_THAT(call(port, "GET", "/api/v1/silences")->body, Catch::Contains("\"state\":\"expired\""));
+    CHECK(call(port, "DELETE", "/api/v1/silences/00000000-0000-4000-8000-000000000000")->status == 404);
   }
 
   SECTION("bad bodies are 400 with a clear message and big ones 413") {
@@ -128,31 +118,26 @@ TEST_CASE("the silences API creates, lists and expires silences that "
     REQUIRE(bad.ok());
     CHECK(bad->status == 400);
     CHECK_THAT(bad->body, Catch::Contains("invalid JSON"));
-    auto no_end = call(
-        port, "POST", "/api/v1/silences",
-        R"({"matchers":[{"name":"a","value":"b"}],"createdBy":"x","comment":"y"})");
+    auto no_end = call(port, "POST", "/api/v1/silences",
+                       R"({"matchers":[{"name":"a","value":"b"}],"createdBy":"x","comment":"y"})");
     CHECK(no_end->status == 400);
     CHECK_THAT(no_end->body, Catch::Contains("endsAt"));
-    auto bad_regex = call(
-        port, "POST", "/api/v1/silences",
-        R"({"matchers":[{"name":"a","value":"(","op":"=~"}],"endsAt":"2024-06-06T00:00:00Z",)"
-        R"("createdBy":"x","comment":"y"})");
+    auto bad_regex = call(port, "POST", "/api/v1/silences",
+                          R"({"matchers":[{"name":"a","value":"(","op":"=~"}],"endsAt":"2024-06-06T00:00:00Z",)"
+                          R"("createdBy":"x","comment":"y"})");
     CHECK(bad_regex->status == 400);
     CHECK_THAT(bad_regex->body, Catch::Contains("bad regex"));
-    auto no_matchers = call(
-        port, "POST", "/api/v1/silences",
-        R"({"matchers":[],"endsAt":"2024-06-06T00:00:00Z","createdBy":"x","comment":"y"})");
+    auto no_matchers = call(port, "POST", "/api/v1/silences",
+                            R"({"matchers":[],"endsAt":"2024-06-06T00:00:00Z","createdBy":"x","comment":"y"})");
     CHECK(no_matchers->status == 400);
-    auto huge = call(port, "POST", "/api/v1/silences",
-                     std::string(100 * 1024, ' ') + "{}");
+    auto huge = call(port, "POST", "/api/v1/silences", std::string(100 * 1024, ' ') + "{}");
     REQUIRE(huge.ok());
     CHECK(huge->status == 413);
     CHECK(store->list().empty());
   }
 }
 
-TEST_CASE("the silences API is closed when no token is configured",
-          "[daemon][http][silence]") {
+TEST_CASE("the silences API is closed when no token is configured", "[daemon][http][silence]") {
   prometheus::Registry registry;
   auto opened = alerting::SilenceStore::open(nullptr);
   REQUIRE(opened.ok());
@@ -166,8 +151,7 @@ TEST_CASE("the silences API is closed when no token is configured",
   CHECK(call(admin.port(), "GET", "/api/v1/silences", "", "")->status == 403);
   CHECK(call(admin.port(), "GET", "/api/v1/silences")->status == 403);
 
-  daemon::AdminServer plain(registry,
-                            {}); // never enabled: the routes do not exist
+  daemon::AdminServer plain(registry, {});  // never enabled: the routes do not exist
   REQUIRE(plain.start("127.0.0.1:0").ok());
   CHECK(call(plain.port(), "GET", "/api/v1/silences")->status == 404);
 }

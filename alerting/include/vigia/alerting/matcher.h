@@ -30,23 +30,14 @@
 
 namespace vigia::alerting {
 
-enum class MatchOp {
-  kEqual,
-  kNotEqual,
-  kRegex,
-  kNotRegex,
-  kGreaterEqual,
-  kGreater,
-  kLessEqual,
-  kLess
-};
+enum class MatchOp { kEqual, kNotEqual, kRegex, kNotRegex, kGreaterEqual, kGreater, kLessEqual, kLess };
 
 // "=", "!=", "=~", "!~", ">=", ">", "<=", "<".
 std::string_view match_op_text(MatchOp op);
 std::optional<MatchOp> parse_match_op(std::string_view text);
 
 class Matcher {
-public:
+ public:
   // Validates the name ([A-Za-z_][A-Za-z0-9_.-]*), compiles a regex, checks
   // that ordering operators are used on `severity` with a known severity.
   // Errors have reason "matcher".
@@ -55,27 +46,27 @@ public:
   // escapes).
   static Result<Matcher> parse(std::string_view text);
 
-  bool matches(const Alert &alert) const;
+  bool matches(const Alert& alert) const;
 
-  const std::string &name() const { return name_; }
+  const std::string& name() const { return name_; }
   MatchOp op() const { return op_; }
-  const std::string &value() const { return value_; }
+  const std::string& value() const { return value_; }
   // The canonical text form, which parse() reads back: name, operator, value
   // quoted.
   std::string to_string() const;
 
-private:
+ private:
   Matcher() = default;
   bool value_matches(std::string_view v) const;
 
   std::string name_;
   MatchOp op_ = MatchOp::kEqual;
   std::string value_;
-  int severity_rank_ = -1;                  // for the ordering operators
-  std::shared_ptr<const std::regex> regex_; // for =~ and !~
+  int severity_rank_ = -1;                   // for the ordering operators
+  std::shared_ptr<const std::regex> regex_;  // for =~ and !~
 };
 
 // True when every matcher matches (an empty list matches everything).
-bool matches_all(const std::vector<Matcher> &matchers, const Alert &alert);
+bool matches_all(const std::vector<Matcher>& matchers, const Alert& alert);
 
-} // namespace vigia::alerting
+}  // namespace vigia::alerting

@@ -50,14 +50,12 @@ namespace vigia::alerting {
 // field holds always.
 struct TimeSpec {
   struct Range {
-    int start_minute = 0;  // minutes since local midnight, inclusive
-    int end_minute = 1440; // exclusive; 1440 is "24:00"
+    int start_minute = 0;   // minutes since local midnight, inclusive
+    int end_minute = 1440;  // exclusive; 1440 is "24:00"
   };
-  std::vector<Range> times; // any of them; empty: all day
-  std::bitset<7>
-      weekdays; // bit 0 = Sunday ... 6 = Saturday; none set: every day
-  std::vector<std::pair<int, int>>
-      days_of_month; // inclusive ranges of 1..31; empty: every day
+  std::vector<Range> times;                        // any of them; empty: all day
+  std::bitset<7> weekdays;                         // bit 0 = Sunday ... 6 = Saturday; none set: every day
+  std::vector<std::pair<int, int>> days_of_month;  // inclusive ranges of 1..31; empty: every day
 };
 
 // A named set of times; it holds when any of its specs holds, evaluated at
@@ -72,11 +70,10 @@ struct TimeInterval {
 };
 
 struct RouteSpec {
-  std::vector<Matcher> matchers; // must be empty on the root
-  std::optional<std::vector<std::string>> receivers; // nullopt: inherit
+  std::vector<Matcher> matchers;                      // must be empty on the root
+  std::optional<std::vector<std::string>> receivers;  // nullopt: inherit
   bool continue_matching = false;
-  std::optional<std::vector<std::string>>
-      mute_time_intervals; // nullopt: inherit
+  std::optional<std::vector<std::string>> mute_time_intervals;  // nullopt: inherit
   std::vector<RouteSpec> routes;
   SourceLocation where;
 };
@@ -89,11 +86,10 @@ struct RoutingConfig {
 struct RouteResult {
   struct Muted {
     std::string receiver;
-    std::string interval; // the time interval that muted it
+    std::string interval;  // the time interval that muted it
   };
-  std::vector<std::string>
-      receivers;            // deliver to these, in tree order, each once
-  std::vector<Muted> muted; // reached but muted; not in `receivers`
+  std::vector<std::string> receivers;  // deliver to these, in tree order, each once
+  std::vector<Muted> muted;            // reached but muted; not in `receivers`
   // The path of each route that took the alert, e.g. "0.2" (root's first
   // child's third child);
   // "" is the root itself. For logs and `vigia alerts explain`-style debugging.
@@ -101,25 +97,24 @@ struct RouteResult {
 };
 
 class Router {
-public:
+ public:
   // Checks that every mute_time_intervals name is defined, names are unique,
   // and the root has no matchers. Errors have reason "config" and name the
   // first problem (the config loader reports positions itself).
   static Result<Router> make(RoutingConfig config);
 
-  RouteResult route(const Alert &alert, Timestamp now) const;
+  RouteResult route(const Alert& alert, Timestamp now) const;
 
-  const RoutingConfig &config() const { return config_; }
+  const RoutingConfig& config() const { return config_; }
 
-private:
+ private:
   explicit Router(RoutingConfig config) : config_(std::move(config)) {}
   struct Walk;
   // `node` already matched: tries its children, else delivers to the node's own
   // receivers.
-  void visit(const RouteSpec &node, const std::vector<std::string> &receivers,
-             const std::vector<std::string> &mutes, const std::string &path,
-             Walk &walk) const;
-  const TimeInterval *interval(const std::string &name) const;
+  void visit(const RouteSpec& node, const std::vector<std::string>& receivers, const std::vector<std::string>& mutes,
+             const std::string& path, Walk& walk) const;
+  const TimeInterval* interval(const std::string& name) const;
 
   RoutingConfig config_;
 };
@@ -132,4 +127,4 @@ std::optional<int> parse_clock_minutes(std::string_view text);
 std::optional<int> parse_weekday(std::string_view text);
 std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text);
 
-} // namespace vigia::alerting
+}  // namespace vigia::alerting

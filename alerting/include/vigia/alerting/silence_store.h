@@ -38,34 +38,32 @@
 namespace vigia::alerting {
 
 enum class SilenceState { kPending, kActive, kExpired };
-std::string_view
-silence_state_name(SilenceState state); // "pending", "active", "expired"
+std::string_view silence_state_name(SilenceState state);  // "pending", "active", "expired"
 
 enum class SilenceOrigin { kConfig, kApi };
 
 struct Silence {
-  std::string id; // assigned by the store when empty
+  std::string id;  // assigned by the store when empty
   std::vector<Matcher> matchers;
   Timestamp starts_at{};
   Timestamp ends_at{};
   std::string created_by;
-  std::string comment; // the reason
+  std::string comment;  // the reason
   SilenceOrigin origin = SilenceOrigin::kApi;
-  Timestamp created_at{}; // set by the store
+  Timestamp created_at{};  // set by the store
 
   SilenceState state(Timestamp now) const;
-  bool applies(const Alert &alert, Timestamp now) const;
+  bool applies(const Alert& alert, Timestamp now) const;
 };
 
 class SilenceStore {
-public:
+ public:
   static constexpr std::chrono::hours kDefaultPruneAfter{24 * 7};
 
   // Creates the table if needed and loads what it holds. `db` may be null
   // (memory only).
-  static Result<std::unique_ptr<SilenceStore>>
-  open(StateDbPtr db,
-       std::chrono::milliseconds prune_after = kDefaultPruneAfter);
+  static Result<std::unique_ptr<SilenceStore>> open(StateDbPtr db,
+                                                    std::chrono::milliseconds prune_after = kDefaultPruneAfter);
 
   // Validates (at least one matcher, a non-empty comment and created_by,
   // ends_at after starts_at and after `now`), assigns the id (and created_at =
@@ -82,16 +80,15 @@ public:
   enum class ExpireResult { kExpired, kAlreadyExpired, kNotFound, kFromConfig };
   // Ends an API silence now. Config silences cannot be expired here (the file
   // would bring them back on restart); that is kFromConfig.
-  Result<ExpireResult> expire(const std::string &id, Timestamp now);
+  Result<ExpireResult> expire(const std::string& id, Timestamp now);
 
   // The id of the first silence that applies to `alert` at `now`, if any.
-  std::optional<std::string> is_silenced(const Alert &alert,
-                                         Timestamp now) const;
+  std::optional<std::string> is_silenced(const Alert& alert, Timestamp now) const;
 
   // Every silence the store holds (pending, active, expired not yet pruned),
   // oldest first.
   std::vector<Silence> list() const;
-  std::optional<Silence> get(const std::string &id) const;
+  std::optional<Silence> get(const std::string& id) const;
   // How many are active at `now`, for a gauge.
   std::size_t active_count(Timestamp now) const;
 
@@ -99,12 +96,11 @@ public:
   // many.
   Result<std::size_t> prune(Timestamp now);
 
-private:
-  SilenceStore(StateDbPtr db, std::chrono::milliseconds prune_after)
-      : db_(std::move(db)), prune_after_(prune_after) {}
+ private:
+  SilenceStore(StateDbPtr db, std::chrono::milliseconds prune_after) : db_(std::move(db)), prune_after_(prune_after) {}
   Status load();
-  Status persist(const Silence &s);
-  Status erase_row(const std::string &id);
+  Status persist(const Silence& s);
+  Status erase_row(const std::string& id);
 
   StateDbPtr db_;
   std::chrono::milliseconds prune_after_;
@@ -116,9 +112,9 @@ using SilenceStorePtr = std::shared_ptr<SilenceStore>;
 
 // Validation shared by add() and the config loader: "" when fine, else what is
 // wrong.
-std::string validate_silence(const Silence &s);
+std::string validate_silence(const Silence& s);
 // The stable id of a config silence: a hash of its matchers, times, author and
 // comment.
-std::string config_silence_id(const Silence &s);
+std::string config_silence_id(const Silence& s);
 
-} // namespace vigia::alerting
+}  // namespace vigia::alerting
