@@ -14,6 +14,7 @@
 #include "dead_letter.h"
 #include "retry.h"
 #include "vigia/core/codec.h"
+#include "vigia/core/hash.h"
 #include "vigia/core/log.h"
 #include "vigia/core/severity.h"
 
@@ -39,7 +40,9 @@ using TicketPtr = std::shared_ptr<Ticket>;
 // One alert on its way to one sink.
 struct Job {
   std::shared_ptr<const Alert> alert;
-  TicketPtr ticket;
+  // The records this delivery holds back from commit: one for an alert, every folded one for a
+  // storm digest. Emptied when the job ends.
+  std::vector<TicketPtr> tickets;
   int attempts = 0;
   DeliveryResult last;  // the latest failure, for the dead letter
   Timestamp created{};  // when the stage made the alert: max_age and delivery latency count from here
@@ -49,6 +52,18 @@ struct Job {
 constexpr double kCircuitClosed = 0;
 constexpr double kCircuitHalfOpen = 1;
 constexpr double kCircuitOpen = 2;
+
+// A storm digest lists this many of its alerts; the count covers all of them.
+constexpr std::size_t kDigestListed = 20;
+constexpr std::size_t kDigestSources = 50;
+
+// The alerts of one rule folded while it is in storm mode, waiting for the digest to go out.
+struct Digest {
+  std::vector<std::shared_ptr<const Alert>> alerts;  // the first kDigestListed
+  std::vector<TicketPtr> tickets;                     // every folded alert's record (one hold each)
+  std::uint64_t folded = 0;
+  SteadyClock::time_point due;
+};
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 
@@ -99,7 +114,15 @@ struct AlertStage::Impl {
         failed_(counter_family(metrics, "vigia_alerting_alerts_failed_total",
                                "Alerts dead-lettered, by sink and the reason of the last failure")),
         discarded_(counter_family(metrics, "vigia_alerting_alerts_discarded_total",
-                                  "Alerts a sink did not take, by sink and reason (route: filtered out)")) {
+                                  "Alerts a sink did not take, by sink and reason (route: filtered out)")),
+        suppressed_(counter_family(metrics, "vigia_alerting_suppressed_total",
+                                   "Alerts not sent, by reason: silence, mute, duplicate, throttled, max_updates")),
+        stories_(counter_family(metrics, "vigia_alerting_stories_total",
+                                "Story decisions that produce output: new, update, digest (folded into one)")),
+        storm_mode_(gauge_family(metrics, "vigia_alerting_storm_mode",
+                                 "1 while a rule fires so often that its alerts go to a digest, by rule")),
+        digests_sent_(
+            &counter_family(metrics, "vigia_alerting_digests_sent_total", "Storm digests handed to the sinks").Add({})) {
     hits_received_ =
         &counter_family(metrics, "vigia_alerting_hits_received_total", "Hit records consumed from the bus").Add({});
     auto& sent_family = counter_family(metrics, "vigia_alerting_alerts_sent_total", "Alerts delivered, by sink");
@@ -150,6 +173,13 @@ struct AlertStage::Impl {
     for (;;) {
       try {
         commit_finished_records();
+        bool finished = false;
+        {
+          std::lock_guard lock(mu_);
+          finished = input_finished_;
+        }
+        // Due digests go out; at the end of the input every digest does, so none holds a record.
+        flush_digests(finished);
         {
           std::unique_lock lock(mu_);
           if (abort_) return;
@@ -160,12 +190,13 @@ struct AlertStage::Impl {
               cv_.notify_all();
               return;
             }
-            cv_.wait(lock, head_done);
+            cv_.wait_for(lock, kPollTimeout, head_done);
             continue;
           }
           // Backpressure: a sink that is down must not turn the bus backlog into memory growth.
+          // Bounded waits: a record held by a digest is released by flush_digests() above.
           if (tickets_.size() >= std::max<std::size_t>(1, options_.max_records_in_flight)) {
-            cv_.wait(lock, head_done);
+            cv_.wait_for(lock, kPollTimeout, head_done);
             continue;
           }
         }
@@ -225,20 +256,30 @@ struct AlertStage::Impl {
                    ticket->record.partition, ticket->record.offset, hit.error().message, hit.error().reason);
         errors_.Add({{"reason", hit.error().reason}}).Increment();
       } else {
-        for (auto& built : build_alerts(*hit, clock_->now())) {
-          auto alert = std::make_shared<const Alert>(std::move(built));
-          if (!severity_rank(alert->severity)) {
-            // Fail open: an alert nobody can rank still reaches every sink rather than none.
-            log_->warn("alert {} of rule {} has unknown severity '{}'; routing it to every sink", alert->id,
-                       alert->rule, alert->severity);
-          }
-          for (auto& w : workers_) {
-            if (accepts(*w, *alert)) {
-              jobs.emplace_back(w.get(), Job{alert, ticket, 0, {}, clock_->now()});
-            } else {
-              discarded_.Add({{"sink", w->spec.name}, {"reason", "route"}}).Increment();
+        const Timestamp now = clock_->now();
+        for (auto& built : build_alerts(*hit, now)) {
+          if (options_.silences) {
+            if (auto silence = options_.silences->is_silenced(built, now)) {
+              suppressed_.Add({{"reason", "silence"}}).Increment();
+              log_->debug("alert of rule {} on item {} silenced by {}", built.rule, built.item.id, *silence);
+              continue;
             }
           }
+          if (options_.stories) {
+            const StoryDecision d = options_.stories->observe(built, hit->item.summary);
+            if (d.action == StoryAction::kSuppressed) {
+              suppressed_.Add({{"reason", d.reason}}).Increment();
+              continue;
+            }
+            if (d.action == StoryAction::kDigest) {
+              stories_.Add({{"action", "digest"}}).Increment();
+              fold(std::make_shared<const Alert>(std::move(built)), ticket);
+              continue;
+            }
+            stories_.Add({{"action", d.action == StoryAction::kNew ? "new" : "update"}}).Increment();
+          }
+          auto alert = std::make_shared<const Alert>(std::move(built));
+          for (auto* w : receivers_of(*alert, now)) jobs.emplace_back(w, Job{alert, {ticket}, 0, {}, now});
         }
       }
     } catch (const std::exception& e) {
@@ -249,10 +290,140 @@ struct AlertStage::Impl {
     }
     {
       std::lock_guard lock(mu_);
-      ticket->remaining = jobs.size();
+      // Alerts folded into a digest were counted by fold() already.
+      ticket->remaining += jobs.size();
       tickets_.push_back(ticket);
     }
     for (auto& [w, job] : jobs) enqueue(*w, std::move(job));
+  }
+
+  // The sinks an alert goes to: the routing tree's receivers, or without one every sink whose own
+  // min_severity and categories accept it. Counts what routing filters out or mutes.
+  std::vector<Worker*> receivers_of(const Alert& alert, Timestamp now) {
+    std::vector<Worker*> out;
+    if (!options_.router) {
+      if (!severity_rank(alert.severity)) {
+        // Fail open: an alert nobody can rank still reaches every sink rather than none.
+        log_->warn("alert {} of rule {} has unknown severity '{}'; routing it to every sink", alert.id, alert.rule,
+                   alert.severity);
+      }
+      for (auto& w : workers_) {
+        if (accepts(*w, alert)) {
+          out.push_back(w.get());
+        } else {
+          discarded_.Add({{"sink", w->spec.name}, {"reason", "route"}}).Increment();
+        }
+      }
+      return out;
+    }
+    const RouteResult r = options_.router->route(alert, now);
+    for (std::size_t i = 0; i < r.muted.size(); ++i) suppressed_.Add({{"reason", "mute"}}).Increment();
+    for (auto& w : workers_) {
+      if (std::find(r.receivers.begin(), r.receivers.end(), w->spec.name) != r.receivers.end()) {
+        out.push_back(w.get());
+      } else {
+        discarded_.Add({{"sink", w->spec.name}, {"reason", "route"}}).Increment();
+      }
+    }
+    return out;
+  }
+
+  // ---- storm digests -------------------------------------------------------------------------
+
+  // Keeps `alert` for its rule's digest; its record stays uncommitted (one hold) until the
+  // digest has been delivered or dead-lettered.
+  void fold(std::shared_ptr<const Alert> alert, const TicketPtr& ticket) {
+    std::lock_guard lock(mu_);
+    ++ticket->remaining;
+    Digest& d = digests_[alert->rule];
+    if (d.folded == 0) d.due = SteadyClock::now() + options_.digest_interval;
+    ++d.folded;
+    d.tickets.push_back(ticket);
+    if (d.alerts.size() < kDigestListed) d.alerts.push_back(std::move(alert));
+  }
+
+  // Sends the digests that are due (all of them with `all`): one alert per rule that says how
+  // many alerts it stands for, lists the first of them and their sources.
+  void flush_digests(bool all) {
+    std::vector<Digest> due;
+    {
+      std::lock_guard lock(mu_);
+      const auto now = SteadyClock::now();
+      for (auto it = digests_.begin(); it != digests_.end();) {
+        if (all || it->second.due <= now) {
+          due.push_back(std::move(it->second));
+          it = digests_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (options_.stories && (all || ++storm_refresh_ % 10 == 0)) refresh_storm_gauges();
+    for (auto& d : due) send_digest(d);
+  }
+
+  void send_digest(Digest& d) {
+    auto digest = std::make_shared<const Alert>(digest_alert(d));
+    const Timestamp now = clock_->now();
+    std::vector<Worker*> targets = receivers_of(*digest, now);
+    {
+      std::lock_guard lock(mu_);
+      // Trade each record's hold for one pending delivery per target.
+      for (auto& t : d.tickets) t->remaining = t->remaining - 1 + targets.size();
+    }
+    cv_.notify_all();
+    digests_sent_->Increment();
+    log_->info("storm digest for rule {}: {} alert(s) in one, to {} sink(s)", digest->rule, d.folded, targets.size());
+    for (auto* w : targets) enqueue(*w, Job{digest, d.tickets, 0, {}, now});
+  }
+
+  static Alert digest_alert(const Digest& d) {
+    const Alert& first = *d.alerts.front();
+    Alert a;
+    a.rule = first.rule;
+    a.title = first.title;
+    a.category = first.category;
+    a.severity = first.severity;
+    a.tags = first.tags;
+    a.tags.push_back("storm-digest");
+    a.first_seen = first.first_seen;
+    a.last_seen = first.last_seen;
+    for (const auto& alert : d.alerts) {
+      if (severity_rank(alert->severity).value_or(0) > severity_rank(a.severity).value_or(0)) a.severity = alert->severity;
+      a.score = std::max(a.score, alert->score);
+      a.first_seen = std::min(a.first_seen, alert->first_seen);
+      a.last_seen = std::max(a.last_seen, alert->last_seen);
+      a.snippets.push_back(Term{"alert", "title", 0, 0, alert->item.title + " (" + alert->item.source + ")"});
+      for (const auto& [list, names] : alert->entities) {
+        auto& merged = a.entities[list];
+        for (const auto& n : names) {
+          if (std::find(merged.begin(), merged.end(), n) == merged.end()) merged.push_back(n);
+        }
+      }
+      for (const auto& source : alert->story.sources) {
+        auto& sources = a.story.sources;
+        if (sources.size() < kDigestSources && std::find(sources.begin(), sources.end(), source) == sources.end()) {
+          sources.push_back(source);
+        }
+      }
+    }
+    a.id = stable_id("vigia-storm-digest\n" + a.rule + "\n" + format_rfc3339(a.first_seen));
+    a.story.id = a.id;
+    a.item.id = a.id;
+    a.item.source = "vigia";
+    a.item.title = "Storm digest: " + std::to_string(d.folded) + " alert(s) of \"" + first.title +
+                   "\" folded into one while the rule fires far more than usual";
+    return a;
+  }
+
+  void refresh_storm_gauges() {
+    std::set<std::string> now_storming;
+    for (const auto& s : options_.stories->storms()) now_storming.insert(s.rule);
+    for (const auto& rule : now_storming) storm_mode_.Add({{"rule", rule}}).Set(1);
+    for (const auto& rule : storming_) {
+      if (now_storming.count(rule) == 0) storm_mode_.Add({{"rule", rule}}).Set(0);
+    }
+    storming_ = std::move(now_storming);
   }
 
   static bool accepts(const Worker& w, const Alert& alert) {
@@ -440,12 +611,14 @@ struct AlertStage::Impl {
 
   // Idempotent: a job already finished (or moved into the retry queue) holds no ticket.
   void finish(Job& job) noexcept {
-    if (!job.ticket) return;
+    if (job.tickets.empty()) return;
     {
       std::lock_guard lock(mu_);
-      if (job.ticket->remaining > 0) --job.ticket->remaining;
+      for (auto& t : job.tickets) {
+        if (t->remaining > 0) --t->remaining;
+      }
     }
-    job.ticket.reset();
+    job.tickets.clear();
     cv_.notify_all();
   }
 
@@ -522,6 +695,10 @@ struct AlertStage::Impl {
   prometheus::Family<prometheus::Counter>& errors_;
   prometheus::Family<prometheus::Counter>& failed_;
   prometheus::Family<prometheus::Counter>& discarded_;
+  prometheus::Family<prometheus::Counter>& suppressed_;
+  prometheus::Family<prometheus::Counter>& stories_;
+  prometheus::Family<prometheus::Gauge>& storm_mode_;
+  prometheus::Counter* digests_sent_ = nullptr;
   prometheus::Counter* hits_received_ = nullptr;
   std::vector<std::unique_ptr<Worker>> workers_;
   ConsumerPtr consumer_;
@@ -529,6 +706,10 @@ struct AlertStage::Impl {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<TicketPtr> tickets_;  // consumed, not yet committed, in poll order
+  std::map<std::string, Digest> digests_;  // by rule; guarded by mu_
+  // Consumer thread only.
+  std::set<std::string> storming_;
+  std::uint64_t storm_refresh_ = 0;
   bool input_finished_ = false;
   bool consumer_exited_ = false;
   bool abort_ = false;

@@ -1,4 +1,4 @@
-#include "story_grouper.h"
+#include "vigia/alerting/story_grouper.h"
 
 #include <algorithm>
 #include <bit>

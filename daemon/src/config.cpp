@@ -12,7 +12,7 @@ namespace vigia::daemon {
 namespace {
 
 const std::vector<std::string> kTopKeys{"log", "http", "state_dir", "bus", "rules", "scorer", "ingest", "shutdown",
-                                        "feeds", "sinks", "api", "time_intervals", "routing", "silences"};
+                                        "feeds", "sinks", "alerting", "api", "time_intervals", "routing", "silences"};
 const std::vector<std::string> kFeedCommon{"name", "type", "interval", "stale_after", "enabled"};
 constexpr std::chrono::hours kDefaultStaleAfter{48};
 const std::vector<std::string> kSinkCommon{"name",         "type",         "enabled",         "min_severity",
@@ -97,6 +97,7 @@ class ConfigReader {
     });
     read_feeds(root["feeds"], c);
     read_sinks(root["sinks"], c);
+    section(root, "alerting", {"stories", "digest_interval"}, [&](const YAML::Node& n) { read_alerting(n, c); });
     read_routing_config(doc_, c);  // routing_config.cpp: api, time_intervals, routing, silences
   }
 
@@ -198,6 +199,55 @@ class ConfigReader {
       spec.settings = std::move(*settings);
       if (enabled(n, "feed")) c.feeds.push_back(std::move(spec));
     }
+  }
+
+  void read_alerting(const YAML::Node& n, DaemonConfig& c) {
+    if (const auto v = n["digest_interval"]) {
+      if (auto d = doc_.duration_at(v, "config")) c.alerting.digest_interval = *d;
+    }
+    const YAML::Node s = n["stories"];
+    if (!s || !doc_.check_keys(s, {"enabled", "window", "similarity_bits", "min_word_overlap", "lead_bytes", "realert",
+                                   "update_min_new_sources", "update_score_margin", "max_updates", "max_sources",
+                                   "storm"},
+                               "config", "section 'alerting.stories'")) {
+      return;
+    }
+    auto& o = c.alerting.story;
+    auto duration = [&](const char* key, std::chrono::milliseconds& out) {
+      if (const auto v = s[key]) {
+        if (auto d = doc_.duration_at(v, "config")) out = *d;
+      }
+    };
+    if (const auto v = s["enabled"]) {
+      if (auto b = doc_.bool_at(v, "config")) c.alerting.stories = *b;
+    }
+    duration("window", o.window);
+    duration("realert", o.realert);
+    if (const auto v = s["similarity_bits"]) {
+      if (auto i = doc_.integer_at(v, "config")) o.similarity_bits = static_cast<int>(*i);
+    }
+    if (const auto v = s["min_word_overlap"]) {
+      if (auto d = doc_.number_at(v, "config")) o.min_word_overlap = *d;
+    }
+    if (const auto v = s["update_score_margin"]) {
+      if (auto d = doc_.number_at(v, "config")) o.update_score_margin = *d;
+    }
+    if (const auto v = s["lead_bytes"]) o.lead_bytes = positive(v, o.lead_bytes);
+    if (const auto v = s["update_min_new_sources"]) o.update_min_new_sources = positive(v, o.update_min_new_sources);
+    if (const auto v = s["max_updates"]) o.max_updates = positive(v, o.max_updates);
+    if (const auto v = s["max_sources"]) o.max_sources = positive(v, o.max_sources);
+    if (const auto storm = s["storm"]) {
+      if (doc_.check_keys(storm, {"max_alerts", "window", "cooldown"}, "config", "section 'alerting.stories.storm'")) {
+        if (const auto v = storm["max_alerts"]) o.storm.max_alerts = positive(v, o.storm.max_alerts);
+        if (const auto v = storm["window"]) {
+          if (auto d = doc_.duration_at(v, "config")) o.storm.window = *d;
+        }
+        if (const auto v = storm["cooldown"]) {
+          if (auto d = doc_.duration_at(v, "config")) o.storm.cooldown = *d;
+        }
+      }
+    }
+    if (auto problem = alerting::validate(o)) doc_.error(s, "config.bad-value", *problem);
   }
 
   void read_sinks(const YAML::Node& sinks, DaemonConfig& c) {

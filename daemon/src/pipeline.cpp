@@ -12,6 +12,7 @@
 #include "vigia/core/log.h"
 #include "vigia/core/memory_bus.h"
 #include "vigia/daemon/admin_server.h"
+#include "silence_api.h"
 #include "vigia/daemon/rule_reloader.h"
 #include "vigia/rules/detector_state.h"
 #include "vigia/rules/loader.h"
@@ -26,6 +27,35 @@ Registries::Registries() {
   connectors::register_builtin_connectors(connectors);
   alerting::register_builtin_sinks(sinks);
 }
+
+namespace {
+
+// Stories, routing tree, silences and the API token; the first problem, if any.
+std::optional<std::string> prepare_alerting(Prepared& p, const ClockPtr& clock) {
+  const DaemonConfig& c = p.config;
+  if (c.alerting.stories) {
+    auto stories = alerting::StoryGrouper::open(c.alerting.story, clock, p.state_db);
+    if (!stories.ok()) return "cannot load the alert stories: " + stories.error().message;
+    p.stories = std::move(*stories);
+  }
+  if (c.routing) {
+    auto router = alerting::Router::make(*c.routing);
+    if (!router.ok()) return "routing: " + router.error().message;
+    p.router = std::make_shared<const alerting::Router>(std::move(*router));
+  }
+  auto silences = alerting::SilenceStore::open(p.state_db);
+  if (!silences.ok()) return "cannot load the silences: " + silences.error().message;
+  p.silences = std::move(*silences);
+  if (auto applied = p.silences->apply_config(c.silences, clock->now()); !applied.ok()) {
+    return "silences: " + applied.error().message;
+  }
+  auto token = load_api_token(c.api);
+  if (!token.ok()) return "api: " + token.error().message;
+  p.api_token = std::move(*token);
+  return std::nullopt;
+}
+
+}  // namespace
 
 PrepareResult prepare(const std::filesystem::path& config_file, const Registries& registries, bool dry_run) {
   auto loaded = load_config(config_file, registries.connectors, registries.sinks);
@@ -75,6 +105,10 @@ PrepareResult prepare(const std::filesystem::path& config_file, const Registries
       diags.error("feed.invalid", e.what(), spec.where);
     }
   }
+  if (auto problem = prepare_alerting(p, clock)) {
+    std::fprintf(stderr, "vigia: %s\n", problem->c_str());
+    return {std::nullopt, 2};
+  }
   const alerting::SinkServices sink_services{http, clock, &std::cout};
   for (const auto& spec : p.config.sinks) {
     try {
@@ -109,6 +143,11 @@ struct Pipeline::Impl {
     alerting::AlertStageOptions alert_options;
     alert_options.dead_letter_path = c.state_dir / "dead-letters.jsonl";
     alert_options.shutdown_grace = c.shutdown_grace;
+    alert_options.stories = prepared.stories;
+    alert_options.digest_interval = c.alerting.digest_interval;
+    alert_options.router = prepared.router;
+    alert_options.silences = prepared.silences;
+    admin.enable_silence_api(prepared.silences, prepared.api_token, clock);
     alert = std::make_unique<alerting::AlertStage>(std::move(prepared.sinks), bus, *metrics, clock, alert_options);
     rules::ScoreStageOptions score_options;
     score_options.workers = c.scorer_workers;

@@ -34,6 +34,12 @@ struct Prepared {
   connectors::FeedStatePtr feed_state;       // on state_db, or in memory for a dry run
   std::vector<std::pair<connectors::FeedSpec, connectors::ConnectorPtr>> feeds;
   std::vector<std::pair<alerting::SinkSpec, alerting::SinkPtr>> sinks;
+  // Alerting state and routing (null when not configured; stories and silences in memory for a
+  // dry run).
+  std::shared_ptr<alerting::StoryGrouper> stories;
+  std::shared_ptr<const alerting::Router> router;
+  std::shared_ptr<alerting::SilenceStore> silences;
+  std::string api_token;  // "" keeps the silences API closed
 };
 
 struct PrepareResult {

@@ -113,9 +113,16 @@ TEST_CASE("SIGTERM drains: alerts for items already accepted are still delivered
   LoopbackServer feeds;
   LoopbackServer hooks;
   std::vector<std::tuple<std::string, std::string, std::string>> items;
-  for (int i = 0; i < 6; ++i) {
-    items.emplace_back("Decomisan vacunas falsas, operativo " + std::to_string(i),
-                       "https://noticias.example.mx/operativo-" + std::to_string(i), "Detalles del operativo.");
+  // Six different stories (alerts of one story would be grouped into one).
+  const std::vector<std::string> titles = {
+      "Venden vacunas falsas contra Covid en Puebla",
+      "Policía de Monterrey asegura cajas con vacunas falsas y detiene a dos hombres",
+      "Alertan en Mérida por mensajes que ofrecen vacunas falsas a domicilio",
+      "Marina intercepta lancha cargada de vacunas falsas frente a Manzanillo",
+      "Clausuran consultorio de Tlaquepaque donde aplicaban vacunas falsas",
+      "Fiscalía de Chihuahua investiga red de vacunas falsas vendidas por redes sociales"};
+  for (std::size_t i = 0; i < titles.size(); ++i) {
+    items.emplace_back(titles[i], "https://noticias.example.mx/operativo-" + std::to_string(i), "");
   }
   feeds.serve("/feed.xml", rss(items), "application/rss+xml");
   feeds.serve("/broken.xml", rss({}), "application/rss+xml");

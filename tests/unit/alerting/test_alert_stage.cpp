@@ -3,6 +3,7 @@
 #include <atomic>
 #include <future>
 #include <set>
+#include <tuple>
 
 #include <simdjson.h>
 
@@ -499,4 +500,161 @@ TEST_CASE("an alert older than max_age is dead-lettered instead of tried again",
   CHECK_THAT(letters[0], Catch::Contains("last timeout: no answer"));
   CHECK(metric_value(h.metrics_text(), "vigia_alerting_alerts_failed_total", {{"sink", "slow"}, {"reason", "max_age"}}) == 1);
   CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+namespace {
+
+// One event as five outlets reported it (each its own wording), as hits of one rule.
+Hit outlet_hit(int n) {
+  static const std::vector<std::tuple<std::string, std::string, std::string>> kOutlets = {
+      {"El Universal", "Hombres armados reparten despensas con el logo del CJNG en Tecalitlán",
+       "Vecinos de Tecalitlán, Jalisco, recibieron despensas con el logotipo del CJNG entregadas por hombres armados."},
+      {"Milenio", "Reparten despensas del CJNG en Tecalitlán, Jalisco",
+       "Hombres armados entregaron despensas con el logo del Cártel Jalisco Nueva Generación a vecinos de Tecalitlán."},
+      {"Proceso", "CJNG entrega despensas a vecinos de Tecalitlán",
+       "Sujetos armados repartieron despensas marcadas con las siglas del CJNG entre vecinos de Tecalitlán, Jalisco."},
+      {"La Jornada", "En Tecalitlán, hombres armados del CJNG reparten despensas",
+       "Las despensas llevaban el logo del CJNG; vecinos de Tecalitlán, Jalisco, dijeron que hombres armados las dejaron."},
+      {"Reforma", "Despensas con logo del CJNG llegan a Tecalitlán",
+       "Hombres armados repartieron despensas con el logo del CJNG a vecinos de Tecalitlán, en Jalisco."}};
+  const auto& [source, title, summary] = kOutlets.at(static_cast<std::size_t>(n));
+  Hit hit = single_match_hit("outlet-item-" + std::to_string(n));
+  hit.item.source = source;
+  hit.item.title = title;
+  hit.item.summary = summary;
+  hit.matches[0].rule = "cartel-aid-boxes";
+  return hit;
+}
+
+std::shared_ptr<StoryGrouper> grouper(const Harness& h, StoryOptions o) {
+  auto g = StoryGrouper::open(std::move(o), h.clock, nullptr);
+  REQUIRE(g.ok());
+  return std::shared_ptr<StoryGrouper>(std::move(*g));
+}
+
+std::vector<std::string> received_sources(const std::string& body, std::uint64_t& sequence, std::string& id) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(body).get(doc) == simdjson::SUCCESS);
+  REQUIRE(doc["sequence"].get_uint64().get(sequence) == simdjson::SUCCESS);
+  std::string_view sv;
+  REQUIRE(doc["id"].get_string().get(sv) == simdjson::SUCCESS);
+  id = sv;
+  std::vector<std::string> out;
+  simdjson::dom::array sources;
+  REQUIRE(doc.at_pointer("/story/sources").get_array().get(sources) == simdjson::SUCCESS);
+  for (auto s : sources) out.emplace_back(std::string_view(s.get_string()));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the same story from five outlets is one alert whose updates end with five sources",
+          "[alerting][stage][story]") {
+  Harness h;
+  LoopbackServer receiver;
+  receiver.on("POST", "/hook", statuses({200}));
+  Sinks sinks;
+  SinkSpec spec = webhook_spec("hook", receiver.url("/hook"));
+  sinks.emplace_back(spec, create_sink(spec));
+  AlertStageOptions o = h.options();
+  StoryOptions so;
+  so.realert = std::chrono::milliseconds{0};
+  so.update_min_new_sources = 2;  // an update per two more outlets
+  o.stories = grouper(h, so);
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, o);
+  stage.start();
+  for (int n = 0; n < 5; ++n) h.publish(outlet_hit(n));
+  h.close_and_drain(stage);
+
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 3);  // the story (1 source), then updates at 3 and 5 sources
+  std::string first_id;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    std::uint64_t sequence = 0;
+    std::string id;
+    const auto sources = received_sources(requests[i].body, sequence, id);
+    CHECK(sequence == i + 1);
+    if (i == 0) first_id = id;
+    CHECK(id == first_id);
+    if (i == 2) {
+      CHECK(sources == std::vector<std::string>{"El Universal", "Milenio", "Proceso", "La Jornada", "Reforma"});
+    }
+  }
+  // The updates are new deliveries of the same alert: receivers keep the latest by sequence.
+  CHECK(requests[0].header("webhook-id") != requests[2].header("webhook-id"));
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_stories_total", {{"action", "new"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_stories_total", {{"action", "update"}}) == 2);
+  CHECK(metric_value(text, "vigia_alerting_suppressed_total", {{"reason", "duplicate"}}) == 2);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+TEST_CASE("a rule that storms is folded into one digest that says how many alerts it holds",
+          "[alerting][stage][story]") {
+  Harness h;
+  LoopbackServer receiver;
+  receiver.on("POST", "/hook", statuses({200}));
+  Sinks sinks;
+  SinkSpec spec = webhook_spec("hook", receiver.url("/hook"));
+  sinks.emplace_back(spec, create_sink(spec));
+  AlertStageOptions o = h.options();
+  StoryOptions so;
+  so.storm.max_alerts = 3;
+  o.stories = grouper(h, so);
+  o.digest_interval = std::chrono::hours(1);  // only the end of the input sends it
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, o);
+  stage.start();
+  // Ten different stories of one rule: no two share a word.
+  const std::vector<std::string> titles = {
+      "Balacera en Celaya deja tres heridos",        "Bloquean carretera federal hacia Apatzingán",
+      "Incendian vehículos frente a palacio municipal", "Localizan narcolaboratorio en sierra sinaloense",
+      "Emboscada contra policías estatales michoacanos", "Queman tienda departamental tras extorsión",
+      "Desplazados huyen rumbo Guatemala",             "Hallan fosa clandestina cerca Irapuato",
+      "Atacan bar céntrico durante madrugada",         "Secuestran transportistas zacatecanos"};
+  for (int n = 0; n < 10; ++n) {
+    Hit hit = single_match_hit("storm-" + std::to_string(n));
+    hit.item.title = titles[static_cast<std::size_t>(n)];
+    hit.item.summary = "";
+    h.publish(hit);
+  }
+  h.close_and_drain(stage);
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 4);  // three alerts, then one digest of the other seven
+  CHECK_THAT(requests[3].body, Catch::Contains("Storm digest: 7 alert(s)"));
+  CHECK_THAT(requests[3].body, Catch::Contains("storm-digest"));
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_stories_total", {{"action", "digest"}}) == 7);
+  CHECK(metric_value(text, "vigia_alerting_digests_sent_total") == 1);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
+TEST_CASE("a silence suppresses matching alerts until it expires", "[alerting][stage][silence]") {
+  Harness h;
+  auto sink = std::make_unique<ScriptedSink>(always(Delivery::kDelivered));
+  auto state = sink->state();
+  Sinks sinks;
+  sinks.emplace_back(scripted_spec("floor"), std::move(sink));
+  auto store = SilenceStore::open(nullptr);
+  REQUIRE(store.ok());
+  std::shared_ptr<SilenceStore> silences(std::move(*store));
+  Silence s;
+  s.matchers = {*Matcher::parse("rule=cjng-activity")};
+  s.starts_at = h.clock->now();
+  s.ends_at = h.clock->now() + std::chrono::hours(1);
+  s.created_by = "ana";
+  s.comment = "known operation in Salamanca, already briefed";
+  REQUIRE(silences->add(s, h.clock->now()).ok());
+  AlertStageOptions o = h.options();
+  o.silences = silences;
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, o);
+  stage.start();
+  h.publish(single_match_hit("during"));
+  REQUIRE(eventually([&] { return h.bus.pending(topics::kHits) == 0; }));
+  h.clock->advance(std::chrono::hours(2));
+  h.publish(single_match_hit("after"));
+  h.close_and_drain(stage);
+  REQUIRE(state->calls == 1);
+  CHECK(state->alerts[0].item.id == "after");
+  CHECK(metric_value(h.metrics_text(), "vigia_alerting_suppressed_total", {{"reason", "silence"}}) == 1);
 }

@@ -6,7 +6,7 @@
 
 #include "alerting_test_util.h"
 #include "story_fingerprint.h"
-#include "story_grouper.h"
+#include "vigia/alerting/story_grouper.h"
 #include "support/test_paths.h"
 #include "vigia/core/hash.h"
 

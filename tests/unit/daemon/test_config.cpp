@@ -114,3 +114,42 @@ TEST_CASE("config refuses what this build cannot do instead of ignoring it", "[d
   CHECK_FALSE(typo.config);
   CHECK_THAT(typo.diagnostics.to_text(), Catch::Contains("unknown key 'rulez' in the config file (did you mean 'rules'?)"));
 }
+
+TEST_CASE("alerting settings for stories, storms and digests load, and nonsense is refused where it is",
+          "[daemon][config]") {
+  const std::string base = R"(
+rules: {paths: [packs]}
+sinks:
+  - {name: console, type: console}
+)";
+  auto c = load(base + R"(alerting:
+  digest_interval: 15m
+  stories:
+    window: 24h
+    realert: 10m
+    min_word_overlap: 0.4
+    update_min_new_sources: 3
+    storm: {max_alerts: 50, window: 5m, cooldown: 1h}
+)");
+  INFO(c.diagnostics.to_text());
+  REQUIRE(c.config);
+  CHECK(c.config->alerting.stories);
+  CHECK(c.config->alerting.digest_interval == std::chrono::minutes(15));
+  CHECK(c.config->alerting.story.window == std::chrono::hours(24));
+  CHECK(c.config->alerting.story.realert == std::chrono::minutes(10));
+  CHECK(c.config->alerting.story.min_word_overlap == 0.4);
+  CHECK(c.config->alerting.story.update_min_new_sources == 3);
+  CHECK(c.config->alerting.story.storm.max_alerts == 50);
+  CHECK(c.config->alerting.story.storm.cooldown == std::chrono::hours(1));
+
+  auto off = load(base + "alerting: {stories: {enabled: false}}\n");
+  REQUIRE(off.config);
+  CHECK_FALSE(off.config->alerting.stories);
+
+  auto bad = load(base + "alerting:\n  stories:\n    min_word_overlap: 3\n    realret: 5m\n");
+  CHECK_FALSE(bad.config);
+  const std::string text = bad.diagnostics.to_text();
+  CHECK_THAT(text, Catch::Contains("min_word_overlap"));
+  CHECK_THAT(text, Catch::Contains("/etc/vigia/vigia.yaml:7:5"));  // the misspelt key, with a suggestion
+  CHECK_THAT(text, Catch::Contains("realert"));
+}

@@ -17,6 +17,10 @@
 //   vigia_alerting_end_to_end_latency_seconds{sink}       histogram: item fetched to alert delivered
 //   vigia_alerting_circuit_state{sink}                    gauge: 0 closed, 1 half-open, 2 open
 //   vigia_alerting_circuit_opens_total{sink}
+//   vigia_alerting_suppressed_total{reason}              silence, mute, duplicate, throttled, max_updates
+//   vigia_alerting_stories_total{action}                  new, update, digest (alerts folded into one)
+//   vigia_alerting_storm_mode{rule}                       gauge: 1 while the rule's alerts go to a digest
+//   vigia_alerting_digests_sent_total                     storm digests handed to the sinks
 //
 // Per sink (RetryPolicy): an alert older than max_age is dead-lettered ("max_age") rather than
 // tried again; circuit_failures retryable failures in a row open the sink's circuit, and nothing is
@@ -36,14 +40,17 @@
 #include <utility>
 #include <vector>
 
+#include "vigia/alerting/routing.h"
+#include "vigia/alerting/silence_store.h"
 #include "vigia/alerting/sink.h"
+#include "vigia/alerting/story_grouper.h"
 #include "vigia/core/bus.h"
 #include "vigia/core/metrics.h"
 
 namespace vigia::alerting {
 
-// One alert per matching rule of the hit. Story grouping comes later; for now a story is the
-// item itself, so the alert id is hash(rule, item id) and stays stable across re-deliveries.
+// One alert per matching rule of the hit, as if each item were its own story: id = hash(rule,
+// item id). The stage's StoryGrouper (when it has one) then places it in its story.
 std::vector<Alert> build_alerts(const Hit& hit, Timestamp now);
 
 struct AlertStageOptions {
@@ -54,6 +61,14 @@ struct AlertStageOptions {
   // Hit records consumed but not yet committed; at the limit the stage stops polling, so a
   // receiver that is down turns into bus backpressure instead of memory growth.
   std::size_t max_records_in_flight = 256;
+  // Stories, not articles: null sends one alert per (rule, item).
+  std::shared_ptr<StoryGrouper> stories;
+  // Alerts of a rule in storm mode are folded into one digest per rule, sent this often.
+  std::chrono::milliseconds digest_interval{std::chrono::minutes(5)};
+  // Routing tree: null keeps each sink's own min_severity/categories filter.
+  std::shared_ptr<const Router> router;
+  // Silences, checked before anything else: a silenced alert is counted and dropped.
+  std::shared_ptr<SilenceStore> silences;
 };
 
 class AlertStage {

@@ -13,6 +13,7 @@
 #include "vigia/alerting/routing.h"
 #include "vigia/alerting/silence_store.h"
 #include "vigia/alerting/sink.h"
+#include "vigia/alerting/story_grouper.h"
 #include "vigia/connectors/connector.h"
 #include "vigia/core/diagnostics.h"
 
@@ -45,6 +46,11 @@ struct DaemonConfig {
   std::chrono::milliseconds shutdown_grace{10'000};
   std::vector<connectors::FeedSpec> feeds;  // enabled feeds only
   std::vector<alerting::SinkSpec> sinks;    // enabled sinks only
+  struct Alerting {
+    bool stories = true;              // alerting.stories.enabled: group hits into stories
+    alerting::StoryOptions story;     // alerting.stories.*
+    std::chrono::milliseconds digest_interval{std::chrono::minutes(5)};  // storm digests go out this often
+  } alerting;
   std::optional<alerting::RoutingConfig> routing;  // nullopt: no `routing:` section
   std::vector<alerting::Silence> silences;         // `silences:`, applied to the store on start
   ApiConfig api;
