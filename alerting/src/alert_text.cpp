@@ -74,8 +74,18 @@ std::string format_when(Timestamp t) {
 
 namespace {
 
-// `text` with every term's span wrapped in [[ ]]; overlapping spans merge. Offsets come from the
-// scorer; any that do not fit the text (a mismatched alert) leave it unmarked rather than cut.
+
+// Passages of a field closer than this are likely shown by one snippet already.
+constexpr std::size_t kSnippetSpacing = 80;
+
+}  // namespace
+
+namespace {
+bool char_boundary(std::string_view s, std::size_t i) {
+  return i == 0 || i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xc0) != 0x80;
+}
+}  // namespace
+
 std::string highlight(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>> spans) {
   std::sort(spans.begin(), spans.end());
   std::string out;
@@ -83,7 +93,9 @@ std::string highlight(std::string_view text, std::vector<std::pair<std::size_t, 
   for (std::size_t i = 0; i < spans.size();) {
     auto [start, end] = spans[i];
     for (++i; i < spans.size() && spans[i].first <= end; ++i) end = std::max(end, spans[i].second);
-    if (start < at || end > text.size() || start >= end) return std::string(text);
+    if (start < at || end > text.size() || start >= end || !char_boundary(text, start) || !char_boundary(text, end)) {
+      return std::string(text);
+    }
     out.append(text.substr(at, start - at));
     out += "[[";
     out.append(text.substr(start, end - start));
@@ -93,11 +105,6 @@ std::string highlight(std::string_view text, std::vector<std::pair<std::size_t, 
   out.append(text.substr(at));
   return out;
 }
-
-// Passages of a field closer than this are likely shown by one snippet already.
-constexpr std::size_t kSnippetSpacing = 80;
-
-}  // namespace
 
 std::string render_alert_text(const Alert& alert) {
   const std::string_view dot = " · ";

@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "vigia/core/model.h"
 
@@ -35,6 +37,11 @@ std::string format_score(double score);
 
 // "2024-05-03 12:00 UTC": what an officer reads, rather than RFC 3339.
 std::string format_when(Timestamp t);
+
+// `text` with every span wrapped in [[ ]]; overlapping spans merge. Offsets come from the
+// scorer; any that do not fit the text or split a UTF-8 character (a mismatched alert) leave it
+// unmarked rather than cut.
+std::string highlight(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>> spans);
 
 // The block for `alert`, each line ending in '\n', followed by one empty separator line.
 std::string render_alert_text(const Alert& alert);

@@ -56,34 +56,13 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-bool is_boundary(std::string_view s, std::size_t i) {
-  return i == 0 || i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xc0) != 0x80;
-}
-
-// The item title with the title-field matches wrapped in [[ ]] (overlaps merge); unmarked when
-// any offset does not fit the text.
+// The item title with the title-field matches wrapped in [[ ]] (see highlight()).
 std::string mark_title(std::string_view title, const std::vector<Term>& terms) {
   std::vector<std::pair<std::size_t, std::size_t>> spans;
   for (const auto& t : terms) {
     if (t.field == "title") spans.emplace_back(t.start, t.end);
   }
-  std::sort(spans.begin(), spans.end());
-  std::string out;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < spans.size();) {
-    auto [start, end] = spans[i];
-    for (++i; i < spans.size() && spans[i].first <= end; ++i) end = std::max(end, spans[i].second);
-    if (start < at || end > title.size() || start >= end || !is_boundary(title, start) || !is_boundary(title, end)) {
-      return std::string(title);
-    }
-    out.append(title.substr(at, start - at));
-    out += "[[";
-    out.append(title.substr(start, end - start));
-    out += "]]";
-    at = end;
-  }
-  out.append(title.substr(at));
-  return out;
+  return highlight(title, std::move(spans));
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include <utf8proc.h>
 
+#include "vigia/core/unicode_fold.h"
+
 namespace vigia::alerting {
 namespace {
 
@@ -37,43 +39,19 @@ void append_folded(std::string& out, char32_t cp) {
     }
     return;
   }
-  utf8proc_int32_t decomposed[32];
-  int boundclass = 0;
-  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK |
-                                                       UTF8PROC_IGNORE | UTF8PROC_CASEFOLD);
-  const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), decomposed, 32, options, &boundclass);
-  if (n < 0) {
+  thread_local std::vector<FoldedPiece> pieces;
+  pieces.clear();
+  if (!fold_code_point_pieces(cp, /*case_fold=*/true, pieces)) {
     append_separator(out);
     return;
   }
-  for (utf8proc_ssize_t i = 0; i < n; ++i) {
-    const auto c = static_cast<char32_t>(decomposed[i]);
-    if (c < 0x80) {
-      if (is_ascii_alnum(c)) {
-        out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
-      } else {
-        append_separator(out);
-      }
-      continue;
-    }
-    switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-      case UTF8PROC_CATEGORY_LU:
-      case UTF8PROC_CATEGORY_LL:
-      case UTF8PROC_CATEGORY_LT:
-      case UTF8PROC_CATEGORY_LM:
-      case UTF8PROC_CATEGORY_LO:
-      case UTF8PROC_CATEGORY_ND:
-      case UTF8PROC_CATEGORY_NL:
-      case UTF8PROC_CATEGORY_NO:
-        append_utf8(out, c);
-        break;
-      case UTF8PROC_CATEGORY_MN:
-      case UTF8PROC_CATEGORY_MC:
-      case UTF8PROC_CATEGORY_ME:
-      case UTF8PROC_CATEGORY_CF:
-        break;  // marks and invisible format characters: part of the word they sit in
-      default:
-        append_separator(out);
+  for (const auto& [c, cls] : pieces) {
+    if (cls == PieceClass::kAscii && is_ascii_alnum(c)) {
+      out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+    } else if (cls == PieceClass::kWord) {
+      append_utf8(out, c);
+    } else {
+      append_separator(out);
     }
   }
 }

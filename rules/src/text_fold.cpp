@@ -8,6 +8,8 @@
 
 #include <utf8proc.h>
 
+#include "vigia/core/unicode_fold.h"
+
 namespace vigia::rules {
 namespace {
 
@@ -25,46 +27,29 @@ void append_utf8(std::string& out, char32_t cp) {
 std::string fold_code_point_uncached(char32_t cp, bool keep_case) {
   if (cp == kLowerNTilde || (cp == kUpperNTilde && !keep_case)) return "\xC3\xB1";
   if (cp == kUpperNTilde) return "\xC3\x91";
-  utf8proc_int32_t decomposed[32];
-  int boundclass = 0;
-  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK |
-                                                       UTF8PROC_IGNORE | (keep_case ? 0 : UTF8PROC_CASEFOLD));
-  const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), decomposed, 32, options, &boundclass);
-  if (n < 0) return " ";
+  thread_local std::vector<FoldedPiece> pieces;
+  pieces.clear();
+  if (!fold_code_point_pieces(cp, !keep_case, pieces)) return " ";
   std::string out;
-  for (utf8proc_ssize_t i = 0; i < n; ++i) {
-    const auto c = static_cast<char32_t>(decomposed[i]);
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(!keep_case && c >= 'A' && c <= 'Z' ? c + 32 : c));
-      continue;
-    }
-    switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-      case UTF8PROC_CATEGORY_LU:
-      case UTF8PROC_CATEGORY_LL:
-      case UTF8PROC_CATEGORY_LT:
-      case UTF8PROC_CATEGORY_LM:
-      case UTF8PROC_CATEGORY_LO:
-      case UTF8PROC_CATEGORY_ND:
-      case UTF8PROC_CATEGORY_NL:
-      case UTF8PROC_CATEGORY_NO:
+  for (const auto& [c, cls] : pieces) {
+    switch (cls) {
+      case PieceClass::kAscii:
+        out.push_back(static_cast<char>(!keep_case && c >= 'A' && c <= 'Z' ? c + 32 : c));
+        break;
+      case PieceClass::kWord:
         append_utf8(out, c);
         break;
-      case UTF8PROC_CATEGORY_MN:
-      case UTF8PROC_CATEGORY_MC:
-      case UTF8PROC_CATEGORY_ME:
-      case UTF8PROC_CATEGORY_CF:  // soft hyphen, zero-width joiners: invisible, so gone
-        break;
-      case UTF8PROC_CATEGORY_PD:
+      case PieceClass::kDash:
         out.push_back('-');
         break;
-      case UTF8PROC_CATEGORY_PI:
-      case UTF8PROC_CATEGORY_PF:
+      case PieceClass::kQuote:
         out.push_back('"');
         break;
-      default:
+      case PieceClass::kOther:
         // Other punctuation, symbols and separators become a space: a word boundary that
         // patterns can rely on, whatever typography the outlet used.
         out.push_back(' ');
+        break;
     }
   }
   return out;
