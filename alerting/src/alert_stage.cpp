@@ -240,6 +240,7 @@ struct AlertStage::Impl {
         log_->error("committing {} offset {} failed: {}", t->record.topic, t->record.offset, s.error().message);
         errors_.Add({{"reason", "commit"}}).Increment();
       }
+      if (options_.journal) options_.journal->done(t->record.key);
     }
   }
 

@@ -104,8 +104,18 @@ struct IngestStage::Impl {
         feed_.duplicates->Increment();
         return ok_status();
       }
-      Status published = stage_.bus_.publish(stage_.options_.topic, item.id, encode_item(item));
+      const std::string record = encode_item(item);
+      const ItemJournalPtr& journal = stage_.options_.journal;
+      if (journal) {
+        // Journalled before it is marked seen: a kill from here on replays it at the next start.
+        if (auto s = journal->add(item.id, record); !s.ok()) {
+          stage_.log_->warn("feed '{}': item {} not journalled ({}); a crash before it is alerted would lose it",
+                            feed_.spec.name, item.id, s.error().message);
+        }
+      }
+      Status published = stage_.bus_.publish(stage_.options_.topic, item.id, record);
       if (!published) {
+        if (journal) journal->done(item.id);
         stage_.seen_.release(item.id);  // not on the bus, so a later poll may offer it again
         stage_.discarded_.Add({{"feed", feed_.spec.name}, {"reason", "publish"}}).Increment();
         return published;

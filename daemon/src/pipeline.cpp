@@ -85,8 +85,14 @@ PrepareResult prepare(const std::filesystem::path& config_file, const Registries
       std::fprintf(stderr, "vigia: cannot use the state database: %s\n", state.error().message.c_str());
       return {std::nullopt, 1};
     }
+    auto journal = ItemJournal::open(*db);
+    if (!journal.ok()) {
+      std::fprintf(stderr, "vigia: cannot use the state database: %s\n", journal.error().message.c_str());
+      return {std::nullopt, 1};
+    }
     p.state_db = *db;
     p.feed_state = *state;
+    p.journal = *journal;
   }
 
   // Components check what a schema cannot (a URL's scheme, a file format) when they are built;
@@ -147,10 +153,12 @@ struct Pipeline::Impl {
     alert_options.digest_interval = c.alerting.digest_interval;
     alert_options.router = prepared.router;
     alert_options.silences = prepared.silences;
+    alert_options.journal = prepared.journal;
     admin.enable_silence_api(prepared.silences, prepared.api_token, clock);
     alert = std::make_unique<alerting::AlertStage>(std::move(prepared.sinks), bus, *metrics, clock, alert_options);
     rules::ScoreStageOptions score_options;
     score_options.workers = c.scorer_workers;
+    score_options.journal = prepared.journal;
     // Novelty and spike windows, kept in vigia.db so that restarts and reloads continue them.
     score_options.detectors = std::make_shared<rules::DetectorState>(prepared.state_db, clock, metrics.get());
     // The store is where a live reload swaps a checked set in; the score workers read it. It
@@ -170,6 +178,7 @@ struct Pipeline::Impl {
     ingest_options.broken_after = c.ingest.broken_after;
     ingest_options.backoff.initial = c.ingest.backoff;
     ingest_options.backoff.max = c.ingest.max_backoff;
+    ingest_options.journal = prepared.journal;
     ingest = std::make_unique<connectors::IngestStage>(std::move(prepared.feeds), bus, *metrics, clock, ingest_options);
   }
 
@@ -216,6 +225,17 @@ Status Pipeline::start() {
   if (auto s = impl_->reloader->start(); !s.ok()) return s;
   impl_->alert->start();
   impl_->score->start();
+  if (const auto& journal = impl_->prepared.journal) {
+    // Items a previous run took on and did not finish (it was killed): through the pipeline again
+    // before anything new, so their alerts still go out.
+    std::size_t replayed = 0;
+    auto s = journal->replay([&](const std::string& key, const std::string& record) {
+      ++replayed;
+      return impl_->bus.publish(topics::kItems, key, record);
+    });
+    if (!s.ok()) log->error("replaying unfinished items failed: {}", s.error().message);
+    if (replayed > 0) log->warn("replayed {} item(s) a previous run had not finished (their alerts go out again)", replayed);
+  }
   impl_->ingest->start();
   impl_->started = true;
   impl_->admin.set_ready(true);

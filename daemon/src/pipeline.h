@@ -13,6 +13,7 @@
 
 #include "vigia/alerting/sink.h"
 #include "vigia/connectors/connector.h"
+#include "vigia/core/item_journal.h"
 #include "vigia/core/result.h"
 #include "vigia/core/state_db.h"
 #include "vigia/daemon/config.h"
@@ -40,6 +41,7 @@ struct Prepared {
   std::shared_ptr<const alerting::Router> router;
   std::shared_ptr<alerting::SilenceStore> silences;
   std::string api_token;  // "" keeps the silences API closed
+  ItemJournalPtr journal;  // items taken on but not finished (null for a dry run)
 };
 
 struct PrepareResult {

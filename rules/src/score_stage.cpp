@@ -151,6 +151,7 @@ struct ScoreStage::Impl {
       discarded.Add({{"reason", item.error().reason}}).Increment();
       log::get("rules")->warn("dropping undecodable item at {} offset {}: {}", record.topic, record.offset,
                               item.error().message);
+      if (options.journal) options.journal->done(record.key);
       (void)consumer.commit(record);
       return;
     }
@@ -179,6 +180,8 @@ struct ScoreStage::Impl {
         return;
       }
       hits_sent.Increment();
+    } else if (options.journal) {
+      options.journal->done(record.key);  // nothing to alert: the pipeline is finished with it
     }
     if (auto committed = consumer.commit(record); !committed.ok()) {
       errors.Add({{"reason", "commit"}}).Increment();

@@ -5,8 +5,12 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
+
+#include <simdjson.h>
 
 #include "support/admin_client.h"
 #include "support/loopback_server.h"
@@ -29,6 +33,16 @@ std::string rss(const std::vector<std::tuple<std::string, std::string, std::stri
   }
   return xml + "</channel></rss>\n";
 }
+
+// Six different stories that each match the fixture's rule (rewrites of one story would be
+// grouped into one alert).
+const std::vector<std::string> kSixStories = {
+    "Venden vacunas falsas contra Covid en Puebla",
+    "Policía de Monterrey asegura cajas con vacunas falsas y detiene a dos hombres",
+    "Alertan en Mérida por mensajes que ofrecen vacunas falsas a domicilio",
+    "Marina intercepta lancha cargada de vacunas falsas frente a Manzanillo",
+    "Clausuran consultorio de Tlaquepaque donde aplicaban vacunas falsas",
+    "Fiscalía de Chihuahua investiga red de vacunas falsas vendidas por redes sociales"};
 
 std::string config(const TempDir& dir, const LoopbackServer& feeds, const LoopbackServer& hooks) {
   return "http: {listen: \"127.0.0.1:0\"}\n"
@@ -113,16 +127,8 @@ TEST_CASE("SIGTERM drains: alerts for items already accepted are still delivered
   LoopbackServer feeds;
   LoopbackServer hooks;
   std::vector<std::tuple<std::string, std::string, std::string>> items;
-  // Six different stories (alerts of one story would be grouped into one).
-  const std::vector<std::string> titles = {
-      "Venden vacunas falsas contra Covid en Puebla",
-      "Policía de Monterrey asegura cajas con vacunas falsas y detiene a dos hombres",
-      "Alertan en Mérida por mensajes que ofrecen vacunas falsas a domicilio",
-      "Marina intercepta lancha cargada de vacunas falsas frente a Manzanillo",
-      "Clausuran consultorio de Tlaquepaque donde aplicaban vacunas falsas",
-      "Fiscalía de Chihuahua investiga red de vacunas falsas vendidas por redes sociales"};
-  for (std::size_t i = 0; i < titles.size(); ++i) {
-    items.emplace_back(titles[i], "https://noticias.example.mx/operativo-" + std::to_string(i), "");
+  for (std::size_t i = 0; i < kSixStories.size(); ++i) {
+    items.emplace_back(kSixStories[i], "https://noticias.example.mx/operativo-" + std::to_string(i), "");
   }
   feeds.serve("/feed.xml", rss(items), "application/rss+xml");
   feeds.serve("/broken.xml", rss({}), "application/rss+xml");
@@ -217,4 +223,60 @@ TEST_CASE("a feed that keeps failing is reported broken to an ops receiver, with
   REQUIRE(vigia.wait(20s) == 0);
   CHECK(hooks.wait_for("/floor", 1, 10ms) == 0);  // the watch floor is not paged for ops events
   CHECK(std::filesystem::exists(dir / "state" / "vigia.db"));
+}
+
+TEST_CASE("kill -9 during delivery, then a restart: every alert arrives, and a repeat carries the same id",
+          "[integration]") {
+  LoopbackServer feeds;
+  LoopbackServer hooks;
+  std::vector<std::tuple<std::string, std::string, std::string>> items;
+  for (std::size_t i = 0; i < kSixStories.size(); ++i) {
+    items.emplace_back(kSixStories[i], "https://noticias.example.mx/caso-" + std::to_string(i), "");
+  }
+  feeds.serve("/feed.xml", rss(items), "application/rss+xml");
+  feeds.serve("/broken.xml", rss({}), "application/rss+xml");
+  // Slow enough that most alerts are still queued when the process is killed.
+  hooks.on("POST", "/hook", [](const ReceivedRequest&) {
+    std::this_thread::sleep_for(300ms);
+    return CannedResponse{200, "ok", "text/plain", {}};
+  });
+  TempDir dir;
+  write_file(dir / "vigia.yaml", config(dir, feeds, hooks));
+  std::filesystem::create_directories(dir / "first");
+  std::filesystem::create_directories(dir / "second");
+  {
+    ChildProcess first({vigia_binary(), "run", "--config", (dir / "vigia.yaml").string()}, dir / "first");
+    REQUIRE(hooks.wait_for("/hook", 1, 30s) >= 1);
+    first.signal(SIGKILL);
+    REQUIRE(first.wait(10s).has_value());
+  }
+  const std::size_t before_restart = hooks.requests().size();
+  CHECK(before_restart < kSixStories.size());  // the kill did interrupt the deliveries
+
+  ChildProcess second({vigia_binary(), "run", "--config", (dir / "vigia.yaml").string()}, dir / "second");
+  auto distinct_ids = [&] {
+    std::set<std::string> ids;
+    for (const auto& r : hooks.requests()) ids.insert(r.header("webhook-id"));
+    return ids;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (distinct_ids().size() < kSixStories.size() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  second.signal(SIGTERM);
+  REQUIRE(second.wait(30s) == 0);
+  CHECK_THAT(second.err(), Catch::Contains("replayed"));
+  const auto ids = distinct_ids();
+  CHECK(ids.size() == kSixStories.size());  // every story's alert arrived
+  // Any request beyond one per story repeats an alert already sent, under the same webhook-id.
+  std::map<std::string, std::set<std::string>> bodies_by_id;
+  for (const auto& r : hooks.requests()) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(r.body).get(doc) == simdjson::SUCCESS);
+    std::string_view alert_id;
+    REQUIRE(doc["id"].get_string().get(alert_id) == simdjson::SUCCESS);
+    bodies_by_id[r.header("webhook-id")].insert(std::string(alert_id));
+  }
+  for (const auto& [webhook_id, alert_ids] : bodies_by_id) CHECK(alert_ids.size() == 1);
 }

@@ -45,6 +45,7 @@
 #include "vigia/alerting/sink.h"
 #include "vigia/alerting/story_grouper.h"
 #include "vigia/core/bus.h"
+#include "vigia/core/item_journal.h"
 #include "vigia/core/metrics.h"
 
 namespace vigia::alerting {
@@ -69,6 +70,8 @@ struct AlertStageOptions {
   std::shared_ptr<const Router> router;
   // Silences, checked before anything else: a silenced alert is counted and dropped.
   std::shared_ptr<SilenceStore> silences;
+  // A hit's item is done with once its record is committed (see vigia/core/item_journal.h).
+  ItemJournalPtr journal;
 };
 
 class AlertStage {

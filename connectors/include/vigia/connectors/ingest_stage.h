@@ -44,6 +44,7 @@
 #include "vigia/connectors/connector.h"
 #include "vigia/connectors/poll_schedule.h"
 #include "vigia/core/bus.h"
+#include "vigia/core/item_journal.h"
 #include "vigia/core/metrics.h"
 #include "vigia/core/state_db.h"
 
@@ -59,6 +60,8 @@ struct IngestOptions {
   std::string events_topic{topics::kHits};  // feed-health events; "" to send none
   int broken_after = 5;                     // failed polls in a row that make a feed "broken"
   BackoffPolicy backoff;                    // retry timing after a failed poll
+  // Items taken on but not finished (see vigia/core/item_journal.h); null: none kept.
+  ItemJournalPtr journal;
 };
 
 class IngestStage {

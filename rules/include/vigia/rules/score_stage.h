@@ -30,6 +30,7 @@
 #include <string>
 
 #include "vigia/core/bus.h"
+#include "vigia/core/item_journal.h"
 #include "vigia/core/metrics.h"
 #include "vigia/rules/detector_state.h"
 #include "vigia/rules/rule_set.h"
@@ -45,6 +46,8 @@ struct ScoreStageOptions {
   // Stateful detectors (novelty, spikes) run after scoring each item, with the set that scored it;
   // an item only they flag becomes a hit too. Null: none.
   std::shared_ptr<DetectorState> detectors;
+  // Items that match nothing are done with here (see vigia/core/item_journal.h); null: none.
+  ItemJournalPtr journal;
 };
 
 class ScoreStage {
