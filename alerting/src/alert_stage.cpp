@@ -53,12 +53,14 @@ constexpr double kCircuitClosed = 0;
 constexpr double kCircuitHalfOpen = 1;
 constexpr double kCircuitOpen = 2;
 
-// A storm digest lists this many of its alerts; the count covers all of them.
+// A digest lists this many of its alerts; the count covers all of them.
 constexpr std::size_t kDigestListed = 20;
 constexpr std::size_t kDigestSources = 50;
 
-// The alerts of one rule folded while it is in storm mode, waiting for the digest to go out.
+// Alerts folded into one message, waiting for it to go out: a rule's while it storms (routed
+// like any alert of the rule), or a digest sink's batch (`sink` set: delivered to it alone).
 struct Digest {
+  std::string sink;  // "" for a storm digest
   std::vector<std::shared_ptr<const Alert>> alerts;  // the first kDigestListed
   std::vector<TicketPtr> tickets;                     // every folded alert's record (one hold each)
   std::uint64_t folded = 0;
@@ -295,7 +297,13 @@ struct AlertStage::Impl {
       ticket->remaining += jobs.size();
       tickets_.push_back(ticket);
     }
-    for (auto& [w, job] : jobs) enqueue(*w, std::move(job));
+    for (auto& [w, job] : jobs) {
+    if (w->spec.digest_every.count() > 0) {
+      batch(*w, std::move(job));  // a digest receiver: the alert waits for the batch
+    } else {
+      enqueue(*w, std::move(job));
+    }
+  }
   }
 
   // The sinks an alert goes to: the routing tree's receivers, or without one every sink whose own
@@ -336,10 +344,23 @@ struct AlertStage::Impl {
   void fold(std::shared_ptr<const Alert> alert, const TicketPtr& ticket) {
     std::lock_guard lock(mu_);
     ++ticket->remaining;
-    Digest& d = digests_[alert->rule];
-    if (d.folded == 0) d.due = SteadyClock::now() + options_.digest_interval;
+    Digest& d = digests_["rule\n" + alert->rule];
+    add_to(d, "", options_.digest_interval, std::move(alert), {ticket});
+  }
+
+  // A job for a digest sink joins its batch; the job's hold on its record moves to the batch.
+  void batch(Worker& w, Job job) {
+    std::lock_guard lock(mu_);
+    Digest& d = digests_["sink\n" + w.spec.name];
+    add_to(d, w.spec.name, w.spec.digest_every, std::move(job.alert), std::move(job.tickets));
+  }
+
+  static void add_to(Digest& d, const std::string& sink, std::chrono::milliseconds every,
+                     std::shared_ptr<const Alert> alert, std::vector<TicketPtr> tickets) {
+    if (d.folded == 0) d.due = SteadyClock::now() + every;
+    d.sink = sink;
     ++d.folded;
-    d.tickets.push_back(ticket);
+    for (auto& t : tickets) d.tickets.push_back(std::move(t));
     if (d.alerts.size() < kDigestListed) d.alerts.push_back(std::move(alert));
   }
 
@@ -366,7 +387,14 @@ struct AlertStage::Impl {
   void send_digest(Digest& d) {
     auto digest = std::make_shared<const Alert>(digest_alert(d));
     const Timestamp now = clock_->now();
-    std::vector<Worker*> targets = receivers_of(*digest, now);
+    std::vector<Worker*> targets;
+    if (d.sink.empty()) {
+      targets = receivers_of(*digest, now);
+    } else {
+      for (auto& w : workers_) {
+        if (w->spec.name == d.sink) targets.push_back(w.get());
+      }
+    }
     {
       std::lock_guard lock(mu_);
       // Trade each record's hold for one pending delivery per target.
@@ -374,7 +402,9 @@ struct AlertStage::Impl {
     }
     cv_.notify_all();
     digests_sent_->Increment();
-    log_->info("storm digest for rule {}: {} alert(s) in one, to {} sink(s)", digest->rule, d.folded, targets.size());
+    log_->info("{}: {} alert(s) in one, to {} sink(s)", d.sink.empty() ? "storm digest for rule " + digest->rule
+                                                                       : "digest for sink " + d.sink,
+               d.folded, targets.size());
     for (auto* w : targets) enqueue(*w, Job{digest, d.tickets, 0, {}, now});
   }
 
@@ -386,7 +416,7 @@ struct AlertStage::Impl {
     a.category = first.category;
     a.severity = first.severity;
     a.tags = first.tags;
-    a.tags.push_back("storm-digest");
+    a.tags.push_back(d.sink.empty() ? "storm-digest" : "digest");
     a.first_seen = first.first_seen;
     a.last_seen = first.last_seen;
     for (const auto& alert : d.alerts) {
@@ -408,12 +438,21 @@ struct AlertStage::Impl {
         }
       }
     }
-    a.id = stable_id("vigia-storm-digest\n" + a.rule + "\n" + format_rfc3339(a.first_seen));
+    a.item.source = "vigia";
+    if (d.sink.empty()) {
+      a.id = stable_id("vigia-storm-digest\n" + a.rule + "\n" + format_rfc3339(a.first_seen));
+      a.item.title = "Storm digest: " + std::to_string(d.folded) + " alert(s) of \"" + first.title +
+                     "\" folded into one while the rule fires far more than usual";
+    } else {
+      // A batch mixes rules: the digest speaks for the batch, not for its first alert's rule.
+      a.rule = "vigia-digest";
+      a.title = "Digest";
+      a.category = "digest";
+      a.id = stable_id("vigia-digest\n" + d.sink + "\n" + format_rfc3339(a.first_seen) + "\n" + first.id);
+      a.item.title = "Digest: " + std::to_string(d.folded) + " alert(s) since " + format_rfc3339(a.first_seen);
+    }
     a.story.id = a.id;
     a.item.id = a.id;
-    a.item.source = "vigia";
-    a.item.title = "Storm digest: " + std::to_string(d.folded) + " alert(s) of \"" + first.title +
-                   "\" folded into one while the rule fires far more than usual";
     return a;
   }
 

@@ -17,7 +17,7 @@ const std::vector<std::string> kFeedCommon{"name", "type", "interval", "stale_af
 constexpr std::chrono::hours kDefaultStaleAfter{48};
 const std::vector<std::string> kSinkCommon{"name",         "type",         "enabled",         "min_severity",
                                            "categories",   "max_attempts", "backoff",         "max_backoff",
-                                           "max_age",      "circuit_failures", "circuit_cooldown"};
+                                           "max_age",      "circuit_failures", "circuit_cooldown", "digest_every"};
 
 class ConfigReader {
  public:
@@ -290,6 +290,9 @@ class ConfigReader {
       }
       if (const auto v = n["max_backoff"]) {
         if (auto d = doc_.duration_at(v, "sink")) spec.retry.max_backoff = *d;
+      }
+      if (const auto v = n["digest_every"]) {
+        if (auto d = doc_.duration_at(v, "sink")) spec.digest_every = *d;
       }
       if (const auto v = n["max_age"]) {
         if (auto d = doc_.duration_at(v, "sink")) spec.retry.max_age = *d;

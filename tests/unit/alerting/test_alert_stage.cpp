@@ -658,3 +658,29 @@ TEST_CASE("a silence suppresses matching alerts until it expires", "[alerting][s
   CHECK(state->alerts[0].item.id == "after");
   CHECK(metric_value(h.metrics_text(), "vigia_alerting_suppressed_total", {{"reason", "silence"}}) == 1);
 }
+
+TEST_CASE("a digest sink gets one message per interval for the alerts routed to it, others get each alert",
+          "[alerting][stage]") {
+  Harness h;
+  auto floor_sink = std::make_unique<ScriptedSink>(always(Delivery::kDelivered));
+  auto floor = floor_sink->state();
+  auto daily_sink = std::make_unique<ScriptedSink>(always(Delivery::kDelivered));
+  auto daily = daily_sink->state();
+  Sinks sinks;
+  sinks.emplace_back(scripted_spec("floor", "high"), std::move(floor_sink));
+  SinkSpec digest_spec = scripted_spec("daily");
+  digest_spec.digest_every = std::chrono::hours(24);  // only the end of the input sends it here
+  sinks.emplace_back(digest_spec, std::move(daily_sink));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, h.options());
+  stage.start();
+  for (int n = 0; n < 4; ++n) h.publish(sample_hit("item-" + std::to_string(n)));  // a high and a low alert each
+  h.close_and_drain(stage);
+  CHECK(floor->calls == 4);  // the four high alerts, one by one
+  REQUIRE(daily->calls == 1);  // all eight in one digest
+  const Alert& digest = daily->alerts[0];
+  CHECK(digest.rule == "vigia-digest");
+  CHECK_THAT(digest.item.title, Catch::Contains("Digest: 8 alert(s)"));
+  CHECK(digest.snippets.size() == 8);
+  CHECK(digest.severity == "high");
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}

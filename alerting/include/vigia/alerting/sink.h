@@ -55,6 +55,9 @@ struct SinkSpec {
   std::string type;  // the sink kind: "webhook", "console", "file"
   std::string min_severity = "info";    // route: only alerts at least this severe
   std::vector<std::string> categories;  // route: only these categories (empty: all)
+  // A digest receiver: when set, the alerts routed to this sink are batched and sent as one
+  // digest message per interval (e.g. low-severity alerts for a daily summary channel).
+  std::chrono::milliseconds digest_every{0};
   RetryPolicy retry;
   ConfigValues settings;  // the kind's own keys, validated against SinkKind::schema
   SourceLocation where;
