@@ -51,6 +51,16 @@ int main(int argc, char** argv) {
   fetch_cmd->add_flag("--allow-private", fetch.allow_private, "Allow URL sources on loopback or private addresses");
   fetch_cmd->add_option("sources", fetch.sources, "Feed URLs or files (RSS, RDF, Atom, JSON Feed, JSONL)");
 
+  auto* alerts = app.add_subcommand("alerts", "Work on alerts the daemon could not deliver");
+  alerts->require_subcommand(1);
+  ReplayDlqOptions replay;
+  auto* replay_cmd = alerts->add_subcommand(
+      "replay-dlq", "Re-deliver dead-lettered alerts to their sinks; delivered ones leave the dead-letter file");
+  replay_cmd->add_option("-c,--config", replay.config, "Config file (its sinks and state_dir)")->required();
+  replay_cmd->add_option("--file", replay.file, "Dead-letter file (default: state_dir/dead-letters.jsonl)");
+  replay_cmd->add_option("--sink", replay.sink, "Only the dead letters of this sink");
+  replay_cmd->add_flag("--dry-run", replay.dry_run, "Print what would be sent; change nothing");
+
   try {
     app.parse(argc, argv);
     if (fetch_cmd->parsed() && fetch.config.empty() == fetch.sources.empty()) {
@@ -67,6 +77,7 @@ int main(int argc, char** argv) {
   if (test->parsed()) return rules_test_command(test_paths);
   if (config_check->parsed()) return config_check_command(check_config);
   if (fetch_cmd->parsed()) return fetch_command(fetch);
+  if (replay_cmd->parsed()) return alerts_replay_dlq_command(replay);
   return 2;
 }
 

@@ -31,4 +31,15 @@ struct FetchOptions {
 int fetch_command(const FetchOptions& options);
 int run_command(const std::filesystem::path& config);
 
+// `vigia alerts replay-dlq`: 0 when every dead letter replayed was delivered (or, for a dry run,
+// would be sent), 1 when some failed again, were kept (unknown sink, open circuit, unparseable
+// line) or the file could not be rewritten, 2 for a bad config or an unknown --sink.
+struct ReplayDlqOptions {
+  std::filesystem::path config;
+  std::filesystem::path file;  // empty: the config's state_dir/dead-letters.jsonl
+  std::string sink;            // only the dead letters of this sink (empty: all)
+  bool dry_run = false;        // print what would be sent; change nothing
+};
+int alerts_replay_dlq_command(const ReplayDlqOptions& options);
+
 }  // namespace vigia::daemon
