@@ -221,3 +221,42 @@ TEST_CASE("webhook sink creation rejects a URL that is not http or https without
   spec.settings.set("timeout", std::chrono::milliseconds{0});
   CHECK_THROWS_WITH(create_sink(spec), Catch::Contains("timeout"));
 }
+
+TEST_CASE("a receiver that hangs times out and one that closes the connection unanswered is retried",
+          "[alerting][webhook]") {
+  SECTION("hangs") {
+    LoopbackServer server;
+    server.on("POST", "/hook", [](const ReceivedRequest&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      return CannedResponse{200, "late", "text/plain", {}};
+    });
+    SinkSpec spec = webhook_spec("hook", server.url("/hook"));
+    spec.settings.set("timeout", std::chrono::milliseconds{200});
+    auto sink = create_sink(spec);
+    const DeliveryResult r = deliver_and_close(*sink, sample_alert());
+    CHECK(r.outcome == Delivery::kRetry);
+    CHECK(r.reason == "timeout");
+  }
+  SECTION("closes the connection") {
+    // A listener that accepts and closes at once, before any byte of a response.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    std::thread closer([fd] {
+      const int c = ::accept(fd, nullptr, nullptr);
+      if (c >= 0) ::close(c);
+    });
+    auto sink = create_sink(webhook_spec("hook", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/hook"));
+    const DeliveryResult r = deliver_and_close(*sink, sample_alert());
+    closer.join();
+    ::close(fd);
+    CHECK(r.outcome == Delivery::kRetry);
+    CHECK_FALSE(r.reason.empty());
+    CHECK(r.message.find("/hook") == std::string::npos);  // the path may be a secret
+  }
+}
