@@ -93,176 +93,14 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
-// Field decoding for the alert: remembers the first problem, like core's codec.
-class Fields {
- public:
-  Fields(object obj, std::string where) : obj_(obj), where_(std::move(where)) {}
-
-  void string(const char* key, std::string& out, bool required = false) {
-    element e;
-    if (!lookup(key, e, required)) return;
-    std::string_view sv;
-    if (e.get_string().get(sv) != simdjson::SUCCESS) return type_error(key, "a string");
-    out.assign(sv);
-  }
-  void strings(const char* key, std::vector<std::string>& out) {
-    element e;
-    if (lookup(key, e, false)) strings_of(key, e, out);
-  }
-  void strings_of(std::string_view key, element e, std::vector<std::string>& out) {
-    array arr;
-    if (e.get_array().get(arr) != simdjson::SUCCESS) return type_error(key, "an array of strings");
-    for (element v : arr) {
-      std::string_view sv;
-      if (v.get_string().get(sv) != simdjson::SUCCESS) return type_error(key, "an array of strings");
-      out.emplace_back(sv);
-    }
-  }
-  void number(const char* key, double& out) {
-    element e;
-    if (!lookup(key, e, false)) return;
-    if (e.get_double().get(out) == simdjson::SUCCESS) return;
-    std::int64_t i = 0;
-    if (e.get_int64().get(i) == simdjson::SUCCESS) {
-      out = static_cast<double>(i);
-      return;
-    }
-    std::uint64_t u = 0;
-    if (e.get_uint64().get(u) == simdjson::SUCCESS) {
-      out = static_cast<double>(u);
-      return;
-    }
-    type_error(key, "a number");
-  }
-  void uint(const char* key, std::uint64_t& out) {
-    element e;
-    if (lookup(key, e, false) && e.get_uint64().get(out) != simdjson::SUCCESS)
-      type_error(key, "a non-negative integer");
-  }
-  void integer(const char* key, int& out) {
-    element e;
-    if (!lookup(key, e, false)) return;
-    std::int64_t v = 0;
-    if (e.get_int64().get(v) != simdjson::SUCCESS || v < 0 || v > 1'000'000'000) {
-      return type_error(key, "a non-negative integer");
-    }
-    out = static_cast<int>(v);
-  }
-  void time(const char* key, Timestamp& out, bool required) {
-    std::optional<Timestamp> t;
-    optional_time(key, t, required);
-    if (t) out = *t;
-  }
-  void optional_time(const char* key, std::optional<Timestamp>& out, bool required = false) {
-    std::string text;
-    string(key, text, required);
-    if (text.empty()) return;
-    out = parse_rfc3339(text);
-    if (!out) fail(where_ + "." + key + " is not an RFC 3339 date-time");
-  }
-  bool child(const char* key, object& out, bool required) {
-    element e;
-    if (!lookup(key, e, required)) return false;
-    if (e.get_object().get(out) != simdjson::SUCCESS) {
-      type_error(key, "an object");
-      return false;
-    }
-    return true;
-  }
-  bool child_array(const char* key, array& out) {
-    element e;
-    if (!lookup(key, e, false)) return false;
-    if (e.get_array().get(out) != simdjson::SUCCESS) {
-      type_error(key, "an array");
-      return false;
-    }
-    return true;
-  }
-
-  void fail(std::string message) {
-    if (!error_) error_ = make_error("schema", std::move(message));
-  }
-  void absorb(const Fields& other) {
-    if (other.error_ && !error_) error_ = other.error_;
-  }
-  const std::optional<Error>& error() const { return error_; }
-
- private:
-  bool lookup(const char* key, element& out, bool required) {
-    if (obj_[key].get(out) != simdjson::SUCCESS || out.is_null()) {
-      if (required) fail(where_ + "." + key + " is missing");
-      return false;
-    }
-    return true;
-  }
-  void type_error(std::string_view key, const char* expected) {
-    fail(where_ + "." + std::string(key) + " must be " + expected);
-  }
-
-  object obj_;
-  std::string where_;
-  std::optional<Error> error_;
-};
-
-void read_alert(object obj, Fields& top, Alert& a) {
-  Fields f(obj, "alert");
-  f.string("id", a.id, /*required=*/true);
-  f.string("rule", a.rule);
-  f.string("title", a.title);
-  f.string("severity", a.severity);
-  f.number("score", a.score);
-  f.string("category", a.category);
-  f.uint("sequence", a.sequence);
-  f.strings("tags", a.tags);
-  if (object item; f.child("item", item, false)) {
-    Fields fi(item, "alert.item");
-    fi.string("id", a.item.id);
-    fi.string("title", a.item.title);
-    fi.string("url", a.item.url);
-    fi.string("source", a.item.source);
-    fi.optional_time("published", a.item.published);
-    fi.optional_time("fetched", a.item.fetched);
-    f.absorb(fi);
-  }
-  if (array snippets; f.child_array("snippets", snippets)) {
-    for (element e : snippets) {
-      object so;
-      if (e.get_object().get(so) != simdjson::SUCCESS) {
-        f.fail("alert.snippets[] must be objects");
-        break;
-      }
-      Fields fs(so, "alert.snippets[]");
-      Term t;
-      fs.string("pattern", t.pattern);
-      fs.string("field", t.field);
-      std::uint64_t start = 0, end = 0;
-      fs.uint("start", start);
-      fs.uint("end", end);
-      t.start = static_cast<std::size_t>(start);
-      t.end = static_cast<std::size_t>(end);
-      fs.string("snippet", t.snippet);
-      f.absorb(fs);
-      a.snippets.push_back(std::move(t));
-    }
-  }
-  if (object entities; f.child("entities", entities, false)) {
-    Fields fe(entities, "alert.entities");
-    for (const auto field : entities) {
-      std::vector<std::string> names;
-      fe.strings_of(field.key, field.value, names);
-      a.entities.emplace(std::string(field.key), std::move(names));
-    }
-    f.absorb(fe);
-  }
-  if (object story; f.child("story", story, false)) {
-    Fields fst(story, "alert.story");
-    fst.string("id", a.story.id);
-    fst.strings("sources", a.story.sources);
-    f.absorb(fst);
-  }
-  f.time("first_seen", a.first_seen, false);
-  f.time("last_seen", a.last_seen, false);
-  top.absorb(f);
+// The dead letter's own fields; the alert inside is decoded by core's codec (decode_alert).
+std::optional<std::string> string_field(object obj, const char* key, std::string& out) {
+  element e;
+  if (obj[key].get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+  std::string_view sv;
+  if (e.get_string().get(sv) != simdjson::SUCCESS) return std::string("dead_letter.") + key + " must be a string";
+  out.assign(sv);
+  return std::nullopt;
 }
 
 // Two replays of the same file at once would each rewrite it from their own snapshot; the
@@ -306,17 +144,32 @@ Result<DecodedDeadLetter> decode_dead_letter(std::string_view line) {
   object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS)
     return make_error("schema", "a dead letter must be a JSON object");
-  Fields f(obj, "dead_letter");
   DecodedDeadLetter out;
-  f.string("sink", out.letter.sink, /*required=*/true);
-  f.string("reason", out.letter.reason);
-  f.string("message", out.letter.message);
-  f.integer("attempts", out.letter.attempts);
-  f.time("dead_lettered_at", out.letter.at, false);
-  object alert;
-  if (f.child("alert", alert, /*required=*/true)) read_alert(alert, f, out.alert);
-  if (f.error()) return *f.error();
-  if (out.letter.sink.empty()) return make_error("schema", "dead_letter.sink is empty");
+  for (auto [key, field] : {std::pair{"sink", &out.letter.sink}, std::pair{"reason", &out.letter.reason},
+                            std::pair{"message", &out.letter.message}}) {
+    if (auto problem = string_field(obj, key, *field)) return make_error("schema", *problem);
+  }
+  if (out.letter.sink.empty()) return make_error("schema", "dead_letter.sink is missing");
+  if (element e; obj["attempts"].get(e) == simdjson::SUCCESS && !e.is_null()) {
+    std::int64_t attempts = 0;
+    if (e.get_int64().get(attempts) != simdjson::SUCCESS) return make_error("schema", "dead_letter.attempts must be an integer");
+    out.letter.attempts = static_cast<int>(attempts);
+  }
+  std::string at;
+  if (auto problem = string_field(obj, "dead_lettered_at", at)) return make_error("schema", *problem);
+  if (!at.empty()) {
+    auto t = parse_rfc3339(at);
+    if (!t) return make_error("schema", "dead_letter.dead_lettered_at is not an RFC 3339 date-time");
+    out.letter.at = *t;
+  }
+  element alert;
+  if (obj["alert"].get(alert) != simdjson::SUCCESS || alert.is_null()) {
+    return make_error("schema", "dead_letter.alert is missing");
+  }
+  // Decoded by the contract's own codec, from the alert's JSON as written.
+  auto decoded = decode_alert(simdjson::to_string(alert));
+  if (!decoded.ok()) return decoded.error();
+  out.alert = std::move(*decoded);
   return out;
 }
 

@@ -164,6 +164,24 @@ void read_item(object obj, ObjectReader& r, Item& item) {
   }
 }
 
+// Terms (a hit's matched terms, an alert's snippets) from `arr`; the first problem, if any.
+std::optional<Error> read_terms(simdjson::dom::array arr, const std::string& where, std::vector<Term>& out) {
+  for (element te : arr) {
+    object to;
+    if (te.get_object().get(to) != simdjson::SUCCESS) return make_error("schema", where + " must be objects");
+    ObjectReader tr(to, where);
+    Term t;
+    tr.string("pattern", t.pattern);
+    tr.string("field", t.field);
+    tr.size("start", t.start);
+    tr.size("end", t.end);
+    tr.string("snippet", t.snippet);
+    if (tr.error()) return *tr.error();
+    out.push_back(std::move(t));
+  }
+  return std::nullopt;
+}
+
 simdjson::dom::parser& thread_parser() {
   thread_local simdjson::dom::parser parser;
   return parser;
@@ -294,6 +312,61 @@ Result<Item> decode_item(std::string_view json) {
   return item;
 }
 
+Result<Alert> decode_alert(std::string_view json) {
+  auto root = parse_root(thread_parser(), json);
+  if (!root) return root.error();
+  ObjectReader r(*root, "alert");
+  Alert a;
+  r.string("id", a.id);
+  r.string("rule", a.rule);
+  r.string("title", a.title);
+  r.string("severity", a.severity);
+  r.number("score", a.score);
+  r.string("category", a.category);
+  std::size_t sequence = 1;
+  r.size("sequence", sequence);
+  a.sequence = sequence;
+  r.strings("tags", a.tags);
+  if (object item; r.child_object("item", item)) {
+    ObjectReader ir(item, "alert.item");
+    ir.string("id", a.item.id);
+    ir.string("title", a.item.title);
+    ir.string("url", a.item.url);
+    ir.string("source", a.item.source);
+    element e;
+    if (item["published"].get(e) == simdjson::SUCCESS && !e.is_null()) ir.as_time("published", e, a.item.published);
+    if (item["fetched"].get(e) == simdjson::SUCCESS && !e.is_null()) ir.as_time("fetched", e, a.item.fetched);
+    if (ir.error()) return *ir.error();
+  }
+  if (simdjson::dom::array snippets; r.child_array("snippets", snippets)) {
+    if (auto problem = read_terms(snippets, "alert.snippets[]", a.snippets)) return *problem;
+  }
+  if (object entities; r.child_object("entities", entities)) {
+    ObjectReader er(entities, "alert.entities");
+    for (auto [list, value] : entities) {
+      std::vector<std::string> names;
+      er.as_strings(list, value, names);
+      a.entities.emplace(std::string(list), std::move(names));
+    }
+    if (er.error()) return *er.error();
+  }
+  if (object story; r.child_object("story", story)) {
+    ObjectReader sr(story, "alert.story");
+    sr.string("id", a.story.id);
+    sr.strings("sources", a.story.sources);
+    if (sr.error()) return *sr.error();
+  }
+  for (auto [key, out] : {std::pair{"first_seen", &a.first_seen}, std::pair{"last_seen", &a.last_seen}}) {
+    element e;
+    std::optional<Timestamp> t;
+    if ((*root)[key].get(e) == simdjson::SUCCESS && !e.is_null()) r.as_time(key, e, t);
+    if (t) *out = *t;
+  }
+  if (r.error()) return *r.error();
+  if (a.id.empty()) return make_error("schema", "alert.id is missing");
+  return a;
+}
+
 Result<Hit> decode_hit(std::string_view json) {
   auto root = parse_root(thread_parser(), json);
   if (!root) return root.error();
@@ -322,19 +395,7 @@ Result<Hit> decode_hit(std::string_view json) {
       mr.number("score", m.score);
       simdjson::dom::array terms;
       if (mr.child_array("terms", terms)) {
-        for (element te : terms) {
-          object to;
-          if (te.get_object().get(to) != simdjson::SUCCESS) return make_error("schema", "terms[] must be objects");
-          ObjectReader tr(to, "hit.matches[].terms[]");
-          Term t;
-          tr.string("pattern", t.pattern);
-          tr.string("field", t.field);
-          tr.size("start", t.start);
-          tr.size("end", t.end);
-          tr.string("snippet", t.snippet);
-          if (tr.error()) return *tr.error();
-          m.terms.push_back(std::move(t));
-        }
+        if (auto problem = read_terms(terms, "hit.matches[].terms[]", m.terms)) return *problem;
       }
       object breakdown;
       if (mr.child_object("breakdown", breakdown)) {

@@ -106,3 +106,32 @@ TEST_CASE("an alert encodes every field of the Alert contract", "[core][codec]")
   CHECK_THAT(json, Catch::Contains(R"("story":{"id":"s1","source_count":1,"sources":["milenio"]})"));
   CHECK_THAT(json, Catch::Contains(R"("first_seen":"2021-05-03T12:01:00Z")"));
 }
+
+TEST_CASE("an alert decodes back to what was encoded, and a broken one says where", "[core][codec]") {
+  Alert a;
+  a.id = "al1";
+  a.rule = "cartel-aid-boxes";
+  a.title = "Despensas con marca de cártel";
+  a.severity = "high";
+  a.score = 7.5;
+  a.category = "aid_box_branding";
+  a.sequence = 3;
+  a.tags = {"covid", "propaganda"};
+  a.item = {"i1", "Reparten despensas del CJNG", "https://x.mx/n", "Milenio", parse_rfc3339("2021-05-03T12:00:00Z"),
+            parse_rfc3339("2021-05-03T12:00:30Z")};
+  a.snippets = {{"aid", "title", 9, 19, "Reparten [[despensas]] del CJNG"}};
+  a.entities = {{"cartels", {"CJNG"}}, {"places", {"Jalisco", "Tecalitlán"}}};
+  a.story = {"s1", {"Milenio", "Proceso", "El Universal"}};
+  a.first_seen = *parse_rfc3339("2021-05-03T12:01:00Z");
+  a.last_seen = *parse_rfc3339("2021-05-03T14:01:00Z");
+  const std::string json = encode_alert(a);
+  auto back = decode_alert(json);
+  REQUIRE(back.ok());
+  CHECK(encode_alert(*back) == json);
+  CHECK(back->sequence == 3);
+  CHECK(back->story.sources.size() == 3);
+
+  CHECK(decode_alert("{").error().reason == "json");
+  CHECK(decode_alert(R"({"rule":"r"})").error().message == "alert.id is missing");
+  CHECK(decode_alert(R"({"id":"x","snippets":[1]})").error().message == "alert.snippets[] must be objects");
+}

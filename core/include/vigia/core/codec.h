@@ -25,5 +25,7 @@ void write_entities(JsonWriter& w, const Entities& entities);
 
 Result<Item> decode_item(std::string_view json);
 Result<Hit> decode_hit(std::string_view json);
+// The Alert contract back from its JSON (dead letters being replayed); alert.id is required.
+Result<Alert> decode_alert(std::string_view json);
 
 }  // namespace vigia
