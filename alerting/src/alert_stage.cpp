@@ -326,7 +326,7 @@ struct AlertStage::Impl {
       return out;
     }
     const RouteResult r = options_.router->route(alert, now);
-    for (std::size_t i = 0; i < r.muted.size(); ++i) suppressed_.Add({{"reason", "mute"}}).Increment();
+    if (!r.muted.empty()) suppressed_.Add({{"reason", "mute"}}).Increment(static_cast<double>(r.muted.size()));
     for (auto& w : workers_) {
       if (std::find(r.receivers.begin(), r.receivers.end(), w->spec.name) != r.receivers.end()) {
         out.push_back(w.get());

@@ -44,6 +44,21 @@ const std::vector<std::string> kSixStories = {
     "Clausuran consultorio de Tlaquepaque donde aplicaban vacunas falsas",
     "Fiscalía de Chihuahua investiga red de vacunas falsas vendidas por redes sociales"};
 
+// A feed of the six stories (plus the empty "broken" feed the config names) and a receiver that
+// takes 300 ms per alert, so that deliveries queue up behind it.
+void serve_six_stories_to_a_slow_receiver(LoopbackServer& feeds, LoopbackServer& hooks) {
+  std::vector<std::tuple<std::string, std::string, std::string>> items;
+  for (std::size_t i = 0; i < kSixStories.size(); ++i) {
+    items.emplace_back(kSixStories[i], "https://noticias.example.mx/caso-" + std::to_string(i), "");
+  }
+  feeds.serve("/feed.xml", rss(items), "application/rss+xml");
+  feeds.serve("/broken.xml", rss({}), "application/rss+xml");
+  hooks.on("POST", "/hook", [](const ReceivedRequest&) {
+    std::this_thread::sleep_for(300ms);
+    return CannedResponse{200, "ok", "text/plain", {}};
+  });
+}
+
 std::string config(const TempDir& dir, const LoopbackServer& feeds, const LoopbackServer& hooks) {
   return "http: {listen: \"127.0.0.1:0\"}\n"
          "state_dir: " + (dir / "state").string() + "\n"
@@ -126,17 +141,8 @@ TEST_CASE("a matching feed item reaches the webhook as an Alert and non-matching
 TEST_CASE("SIGTERM drains: alerts for items already accepted are still delivered", "[integration]") {
   LoopbackServer feeds;
   LoopbackServer hooks;
-  std::vector<std::tuple<std::string, std::string, std::string>> items;
-  for (std::size_t i = 0; i < kSixStories.size(); ++i) {
-    items.emplace_back(kSixStories[i], "https://noticias.example.mx/operativo-" + std::to_string(i), "");
-  }
-  feeds.serve("/feed.xml", rss(items), "application/rss+xml");
-  feeds.serve("/broken.xml", rss({}), "application/rss+xml");
-  // A slow receiver: the daemon is asked to stop while most deliveries are still queued.
-  hooks.on("POST", "/hook", [](const ReceivedRequest&) {
-    std::this_thread::sleep_for(300ms);
-    return CannedResponse{200, "ok", "text/plain", {}};
-  });
+  // The daemon is asked to stop while most deliveries are still queued.
+  serve_six_stories_to_a_slow_receiver(feeds, hooks);
 
   TempDir dir;
   write_file(dir / "vigia.yaml", config(dir, feeds, hooks));
@@ -229,17 +235,8 @@ TEST_CASE("kill -9 during delivery, then a restart: every alert arrives, and a r
           "[integration]") {
   LoopbackServer feeds;
   LoopbackServer hooks;
-  std::vector<std::tuple<std::string, std::string, std::string>> items;
-  for (std::size_t i = 0; i < kSixStories.size(); ++i) {
-    items.emplace_back(kSixStories[i], "https://noticias.example.mx/caso-" + std::to_string(i), "");
-  }
-  feeds.serve("/feed.xml", rss(items), "application/rss+xml");
-  feeds.serve("/broken.xml", rss({}), "application/rss+xml");
-  // Slow enough that most alerts are still queued when the process is killed.
-  hooks.on("POST", "/hook", [](const ReceivedRequest&) {
-    std::this_thread::sleep_for(300ms);
-    return CannedResponse{200, "ok", "text/plain", {}};
-  });
+  // Most alerts are still queued when the process is killed.
+  serve_six_stories_to_a_slow_receiver(feeds, hooks);
   TempDir dir;
   write_file(dir / "vigia.yaml", config(dir, feeds, hooks));
   std::filesystem::create_directories(dir / "first");
