@@ -171,6 +171,15 @@ TEST_CASE("the embedded default config prints alerts from the shipped samples wi
   CHECK(vigia.wait_for_out("fake_vaccine_site", 60s));
   CHECK(vigia.wait_for_out("aid_box_branding", 10s));
   CHECK(vigia.wait_for_out("territorial_shift", 10s));
+  // Stop only once every sample was read (a stop ends ingest): all ten alerts are in the file, or
+  // the budget is spent and the checks below say which are missing.
+  const auto alert_lines = [&] {
+    if (!std::filesystem::exists(dir / "alerts.jsonl")) return std::size_t{0};
+    const std::string text = read_file(dir / "alerts.jsonl");
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (alert_lines() < 10 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
   vigia.signal(SIGINT);
   REQUIRE(vigia.wait(30s) == 0);
 
