@@ -23,6 +23,8 @@ pkg_check_modules(utf8proc REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(uriparser REQUIRED IMPORTED_TARGET liburiparser)
 pkg_check_modules(httplib REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(systemd REQUIRED IMPORTED_TARGET libsystemd)
+# Both modules, or the C symbols the C++ binding builds on are missing at link time.
+pkg_check_modules(rdkafka REQUIRED IMPORTED_TARGET rdkafka rdkafka++)
 
 if(VIGIA_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED)

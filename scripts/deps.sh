@@ -14,7 +14,8 @@ BUILD_PACKAGES=(
 )
 # Only the test suite needs these.
 # zlib1g-dev: the HTTP tests build gzip bodies (and a gzip bomb) to check decoding and caps.
-TEST_PACKAGES=(catch2 zlib1g-dev)
+# kcat: the Kafka tests list, produce to and read topics with it, a client independent of Vigía's.
+TEST_PACKAGES=(catch2 zlib1g-dev kcat)
 # Only bench/parse_vs_feedparser.sh needs these: the Python feedparser it compares against.
 BENCH_PACKAGES=(python3 python3-feedparser)
 # Shared libraries a runtime-only image needs (kept here so the Dockerfile cannot drift).

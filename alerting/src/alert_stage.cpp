@@ -34,6 +34,7 @@ constexpr std::chrono::hours kMaxGrace{24};
 struct Ticket {
   Record record;
   std::size_t remaining = 0;  // guarded by Impl::mu_
+  std::optional<Error> poison;  // set when the record could not be read: rejected, not committed
 };
 using TicketPtr = std::shared_ptr<Ticket>;
 
@@ -238,7 +239,7 @@ struct AlertStage::Impl {
       }
     }
     for (const auto& t : done) {
-      if (auto s = consumer_->commit(t->record); !s.ok()) {
+      if (auto s = t->poison ? consumer_->reject(t->record, *t->poison) : consumer_->commit(t->record); !s.ok()) {
         log_->error("committing {} offset {} failed: {}", t->record.topic, t->record.offset, s.error().message);
         errors_.Add({{"reason", "commit"}}).Increment();
       }
@@ -254,10 +255,12 @@ struct AlertStage::Impl {
     try {
       auto hit = decode_hit(ticket->record.value);
       if (!hit.ok()) {
-        // A poisoned record is skipped and committed: stalling on it would stop every alert.
-        log_->warn("skipping undecodable hit record ({} partition {} offset {}): {} ({})", ticket->record.topic,
+        // A poisoned record is set aside (dead-letter topic in Kafka mode) and committed in its
+        // turn: stalling on it would stop every alert.
+        log_->warn("setting aside undecodable hit record ({} partition {} offset {}): {} ({})", ticket->record.topic,
                    ticket->record.partition, ticket->record.offset, hit.error().message, hit.error().reason);
         errors_.Add({{"reason", hit.error().reason}}).Increment();
+        ticket->poison = hit.error();
       } else {
         const Timestamp now = clock_->now();
         for (auto& built : build_alerts(*hit, now)) {

@@ -1,10 +1,10 @@
 #include "secret.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
+#include <utility>
 #include <vector>
+
+#include "vigia/core/secret.h"
 
 namespace vigia::alerting {
 
@@ -22,29 +22,10 @@ std::optional<std::string> read_secret(const ConfigValues& settings, const std::
     throw std::invalid_argument(prefix + "set only one of " + names);
   }
   const std::string& key = set.front();
-  std::string value;
-  if (key == inline_key) {
-    value = settings.string(key);
-  } else if (key == env_key) {
-    const std::string& name = settings.string(key);
-    const char* env = std::getenv(name.c_str());
-    if (env == nullptr || *env == '\0') {
-      throw std::invalid_argument(prefix + key + ": environment variable " + name + " is unset or empty");
-    }
-    value = env;
-  } else {
-    const std::string& path = settings.string(key);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::invalid_argument(prefix + key + ": cannot read " + path);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    value = buf.str();
-    while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ' || value.back() == '\t')) {
-      value.pop_back();
-    }
-    if (value.empty()) throw std::invalid_argument(prefix + key + ": " + path + " is empty");
-  }
-  return value;
+  if (key == inline_key) return settings.string(key);
+  auto value = key == env_key ? read_secret_env(settings.string(key)) : read_secret_file(settings.string(key));
+  if (!value.ok()) throw std::invalid_argument(prefix + key + ": " + value.error().message);
+  return std::move(*value);
 }
 
 }  // namespace vigia::alerting

@@ -310,6 +310,10 @@ class GdeltConnector final : public Connector {
   }
 
   std::optional<std::chrono::milliseconds> retry_after() const override { return fetch_.retry_after(); }
+  // The stored cursor is authoritative again; without a FeedState, memory is all there is.
+  void reload_state() override {
+    if (state_) cursor_.reset();
+  }
 
  private:
   Error cancelled() const { return make_error("cancelled", fetch_.where() + "poll cancelled"); }

@@ -71,6 +71,11 @@ class HttpValidators {
   void store(const std::string& etag, const std::string& last_modified);
   // After a 304: the validators it carries refresh ours; absent ones are kept (RFC 9110 §15.4.5).
   void refresh(const std::string& etag, const std::string& last_modified);
+  // The FeedState was replaced from outside: read it again before the next request (without a
+  // FeedState, memory is all there is and stays).
+  void reload() {
+    if (state_) loaded_ = false;
+  }
 
  private:
   void load();

@@ -7,7 +7,9 @@
 #include <random>
 #include <stop_token>
 #include <thread>
+#include <utility>
 
+#include "vigia/connectors/feed_checkpoint.h"
 #include "vigia/connectors/item_id.h"
 #include "vigia/connectors/seen_store.h"
 #include "vigia/core/codec.h"
@@ -26,6 +28,10 @@ using GaugeFamily = prometheus::Family<prometheus::Gauge>;
 
 constexpr std::string_view kLastNewItemKey = "ingest.last_new_item";
 constexpr std::chrono::hours kPruneEvery{1};
+// A feed checkpoint lists at most this many ids, newest first, and at most this many bytes of
+// them: a feed window is far smaller, and the checkpoint must stay a small record on the bus.
+constexpr std::size_t kCheckpointIds = 2'000;
+constexpr std::size_t kCheckpointIdBytes = 256 * 1024;
 const std::vector<std::string> kFetchResults{"ok",      "not_modified", "http_error",    "timeout", "parse_error",
                                              "refused", "too_large",    "network_error", "error"};
 
@@ -62,13 +68,21 @@ Hit feed_health_event(std::string_view feed, std::string_view rule, std::string_
                    score, now);
 }
 
-struct IngestStage::Impl {
+struct IngestStage::Impl final : KeyOwnership::Listener {
   struct Feed {
     FeedSpec spec;
     ConnectorPtr connector;
     // Guarded by Impl::mu_.
     SteadyClock::time_point due;
     bool busy = false;
+    bool active = true;          // polled; with ownership, only while owned
+    std::uint64_t epoch = 0;     // bumped at every acquire and release (see checkpoint_after_poll)
+    bool fresh = false;          // acquired since its last poll: begin_ownership() runs first
+    std::stop_source poll_stop;  // of the poll in progress; a release requests it
+    // Guarded by checkpoint_mu, which also serialises the feed's checkpoint writes.
+    std::mutex checkpoint_mu;
+    bool checkpoint_due = false;                            // items published since the last checkpoint
+    std::map<std::string, std::string> checkpointed_state;  // FeedState in the last checkpoint
     // Only touched by the worker that holds the feed (busy).
     int failures = 0;
     bool broken = false;
@@ -86,6 +100,7 @@ struct IngestStage::Impl {
     Gauge* consecutive = nullptr;
     Gauge* broken_gauge = nullptr;
     Gauge* stale_gauge = nullptr;
+    Gauge* owned = nullptr;  // with ownership only
   };
 
   // Hands a connector's items to dedup and the bus, on the polling worker's thread.
@@ -94,7 +109,9 @@ struct IngestStage::Impl {
     Writer(Impl& stage, Feed& feed, std::stop_token stop) : stage_(stage), feed_(feed), stop_(std::move(stop)) {}
 
     Status write(Item item) override {
-      if (stop_.stop_requested()) return make_error("cancelled", "feed '" + feed_.spec.name + "': shutting down");
+      if (stop_.stop_requested()) {
+        return make_error("cancelled", "feed '" + feed_.spec.name + "': shutting down or handed over");
+      }
       feed_.received->Increment();
       const Timestamp now = stage_.clock_->now();
       if (!item.fetched) item.fetched = now;
@@ -139,7 +156,8 @@ struct IngestStage::Impl {
         clock_(clock ? std::move(clock) : system_clock()),
         options_(std::move(options)),
         log_(log::get("connectors")),
-        seen_(options_.dedup_capacity, options_.state_db, options_.seen_ttl),
+        // Without a db, a feed's recent ids are only listed (for its checkpoint) in Kafka mode.
+        seen_(options_.dedup_capacity, options_.state_db, options_.seen_ttl, options_.ownership ? kCheckpointIds : 0),
         feed_state_(options_.feed_state ? options_.feed_state : std::make_shared<MemoryFeedState>()),
         received_(counter_family(metrics, "vigia_connectors_items_received_total", "Items produced by connectors.")),
         sent_(counter_family(metrics, "vigia_connectors_items_sent_total", "Items published to the bus.")),
@@ -156,6 +174,9 @@ struct IngestStage::Impl {
     auto& consecutive = gauge_family(metrics, "vigia_connectors_consecutive_failures", "Failed polls in a row.");
     auto& broken = gauge_family(metrics, "vigia_connectors_feed_broken", "1 while the feed is reported broken.");
     auto& stale = gauge_family(metrics, "vigia_connectors_feed_stale", "1 while the feed is reported stale.");
+    GaugeFamily* owned = options_.ownership ? &gauge_family(metrics, "vigia_connectors_feed_owned",
+                                                            "1 while this process owns (polls) the feed (Kafka mode).")
+                                            : nullptr;
     for (auto& [spec, connector] : feeds) {
       if (!connector) {
         log_->error("feed '{}': no connector was created; the feed is not polled", spec.name);
@@ -176,8 +197,13 @@ struct IngestStage::Impl {
       f->consecutive = &consecutive.Add({{"feed", name}});
       f->broken_gauge = &broken.Add({{"feed", name}});
       f->stale_gauge = &stale.Add({{"feed", name}});
+      if (owned) {
+        f->owned = &owned->Add({{"feed", name}});
+        f->active = false;  // until acquired
+      }
       f->spec = std::move(spec);
       f->connector = std::move(connector);
+      by_name_.emplace(f->spec.name, f.get());
       feeds_.push_back(std::move(f));
     }
   }
@@ -192,7 +218,10 @@ struct IngestStage::Impl {
       log_->warn("dedup store unavailable, dedup lasts until restart: {}", opened.error().message);
     }
     next_prune_ = SteadyClock::now() + kPruneEvery;
-    for (auto& f : feeds_) restore_last_new_item(*f, now);
+    // With ownership, a feed's state is only ours once acquired (begin_ownership()).
+    if (!options_.ownership) {
+      for (auto& f : feeds_) restore_last_new_item(*f, now);
+    }
     {
       std::lock_guard lock(mu_);
       const auto steady = SteadyClock::now();
@@ -203,13 +232,23 @@ struct IngestStage::Impl {
     for (std::size_t i = 0; i < n; ++i) {
       workers_.emplace_back([this, token = stop_.get_token()] { worker(token); });
     }
-    log_->info("ingest started: {} feeds, {} workers", feeds_.size(), n);
+    log_->info("ingest started: {} feeds, {} workers{}", feeds_.size(), n,
+               options_.ownership ? "; feeds are polled once this process owns them" : "");
+    if (options_.ownership) {
+      ownership_started_ = true;
+      if (auto joined = options_.ownership->start(*this); !joined.ok()) {
+        log_->error("could not join the ingest group, no feed is polled until one is assigned here: {} [{}]",
+                    joined.error().message, joined.error().reason);
+      }
+    }
   }
 
   void stop() {
     if (stopped_) return;
     stopped_ = true;
     started_ = true;  // a stopped stage does not start again
+    // First hand every owned feed over (released() below), while the workers still run.
+    if (ownership_started_) options_.ownership->stop();
     stop_.request_stop();  // wakes waiting workers through their stop_token
     for (auto& t : workers_) {
       if (t.joinable()) t.join();
@@ -246,7 +285,7 @@ struct IngestStage::Impl {
       }
       Feed* next = nullptr;
       for (auto& f : feeds_) {
-        if (!f->busy && (next == nullptr || f->due < next->due)) next = f.get();
+        if (f->active && !f->busy && (next == nullptr || f->due < next->due)) next = f.get();
       }
       const std::uint64_t seen_generation = generation_;
       const auto changed = [&] { return generation_ != seen_generation; };
@@ -259,10 +298,21 @@ struct IngestStage::Impl {
         continue;
       }
       next->busy = true;
+      const bool fresh = std::exchange(next->fresh, false);
+      const std::uint64_t epoch = next->epoch;
+      // The poll stops when the stage stops or when the feed is handed over (released()).
+      next->poll_stop = std::stop_source();
+      std::stop_source poll_stop = next->poll_stop;
       lock.unlock();
-      const std::chrono::milliseconds delay = poll_once(*next, stop);
+      std::chrono::milliseconds delay;
+      {
+        std::stop_callback link(stop, [poll_stop]() mutable { poll_stop.request_stop(); });
+        if (fresh) begin_ownership(*next);
+        delay = poll_once(*next, poll_stop.get_token(), epoch);
+      }
       lock.lock();
-      next->due = SteadyClock::now() + delay;
+      // Acquired again while it polled (after a handover cut short): poll soon, like any acquire.
+      next->due = next->fresh ? SteadyClock::now() : SteadyClock::now() + delay;
       next->busy = false;
       ++generation_;
       changed_.notify_all();
@@ -338,7 +388,7 @@ struct IngestStage::Impl {
   }
 
   // One poll of `feed`, accounted for; returns the delay before the next one. Never throws.
-  std::chrono::milliseconds poll_once(Feed& feed, const std::stop_token& stop) noexcept {
+  std::chrono::milliseconds poll_once(Feed& feed, const std::stop_token& stop, std::uint64_t epoch) noexcept {
     const std::string& name = feed.spec.name;
     try {
       Writer writer(*this, feed, stop);
@@ -354,9 +404,10 @@ struct IngestStage::Impl {
       } catch (...) {
         result.emplace(make_error("exception", "connector threw a non-standard exception"));
       }
-      // A poll that failed while shutting down most likely failed because of it: not an error.
+      // A poll that failed while shutting down (or handing the feed over) most likely failed
+      // because of it: not an error.
       if (stop.stop_requested() && !result->ok()) {
-        log_->debug("feed '{}': poll interrupted by shutdown", name);
+        log_->debug("feed '{}': poll interrupted by shutdown or handover", name);
         return std::chrono::milliseconds(0);
       }
       feed.duration->Observe(std::chrono::duration<double>(SteadyClock::now() - started).count());
@@ -385,12 +436,193 @@ struct IngestStage::Impl {
                    seconds_of(delay), feed.failures);
       }
       check_staleness(feed);
+      if (options_.ownership) checkpoint_after_poll(feed, epoch);
       return delay;
     } catch (...) {
       // Metrics or logging threw (allocation failure): keep the worker alive, try again later.
       ++feed.failures;
       return options_.backoff.initial;
     }
+  }
+
+  // --- Kafka mode: feed ownership and checkpoints (IngestOptions::ownership) ---
+
+  Feed* find_feed(std::string_view name) const {
+    auto it = by_name_.find(name);
+    return it == by_name_.end() ? nullptr : it->second;
+  }
+
+  void count_checkpoint_error(const Feed& feed) {
+    errors_.Add({{"feed", feed.spec.name}, {"reason", "checkpoint"}}).Increment();
+  }
+
+  // The feed's FeedState becomes exactly `state`: a key its previous owner no longer had (say, an
+  // ETag the server stopped sending) must not come back from an older local copy.
+  void replace_state(const std::string& feed, const std::map<std::string, std::string>& state) {
+    for (const auto& [key, value] : feed_state_->entries(feed)) {
+      if (state.count(key) == 0) feed_state_->erase(feed, key);
+    }
+    for (const auto& [key, value] : state) feed_state_->put(feed, key, value);
+  }
+
+  // Called by the ownership's thread. Restores the feed's dedup state and FeedState from the
+  // checkpoint, then lets the workers poll it right away.
+  void acquired(const std::string& key, std::optional<std::string> checkpoint) override {
+    Feed* f = find_feed(key);
+    if (f == nullptr) {
+      log_->debug("ownership: '{}' is not a feed configured here; ignored", key);
+      return;
+    }
+    const Timestamp now = clock_->now();
+    std::optional<FeedCheckpoint> restored;
+    if (checkpoint) {
+      auto decoded = decode_feed_checkpoint(*checkpoint);
+      if (decoded.ok() && decoded->feed != key) {
+        decoded = make_error("checkpoint", "feed checkpoint: written for feed '" + decoded->feed + "'");
+      }
+      if (decoded.ok()) {
+        restored = std::move(decoded.value());
+      } else {
+        count_checkpoint_error(*f);
+        log_->error(
+            "feed '{}': its checkpoint is ignored, the feed starts fresh (items still in its window "
+            "may be published again): {}",
+            key, decoded.error().message);
+      }
+    }
+    std::size_t ids = 0;
+    if (restored) {
+      ids = seen_.restore(key, restored->ids, now);
+      replace_state(key, restored->state);
+    }
+    {
+      std::lock_guard checkpoint_lock(f->checkpoint_mu);
+      f->checkpoint_due = false;
+      if (restored) {
+        f->checkpointed_state = restored->state;
+      } else {
+        f->checkpointed_state.clear();  // the first poll writes a checkpoint of our own
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      f->active = true;
+      f->fresh = true;
+      ++f->epoch;
+      f->due = SteadyClock::now();
+      ++generation_;
+    }
+    changed_.notify_all();
+    f->owned->Set(1);
+    if (restored) {
+      log_->info("feed '{}': owned by this process now; {} published ids and {} state entries taken over", key, ids,
+                 restored->state.size());
+    } else {
+      log_->info("feed '{}': owned by this process now{}", key, checkpoint ? "" : " (no checkpoint yet)");
+    }
+  }
+
+  // Called by the ownership's thread. Stops polling the feed, waits for its poll in progress,
+  // and stores the final checkpoint for the next owner.
+  void released(const std::string& key) override {
+    Feed* f = find_feed(key);
+    if (f == nullptr) {
+      log_->debug("ownership: '{}' is not a feed configured here; ignored", key);
+      return;
+    }
+    bool idle = false;
+    {
+      std::unique_lock lock(mu_);
+      f->active = false;
+      f->fresh = false;
+      ++f->epoch;
+      f->poll_stop.request_stop();  // only this feed's poll; the stage carries on
+      ++generation_;
+      changed_.notify_all();
+      idle = changed_.wait_for(lock, options_.handover_timeout, [f] { return !f->busy; });
+    }
+    if (!idle) {
+      log_->warn(
+          "feed '{}': its poll did not end within {} ms of the handover; what it still publishes may be "
+          "published again by the next owner",
+          key, options_.handover_timeout.count());
+    }
+    if (write_checkpoint(*f, std::nullopt, false)) {
+      log_->info("feed '{}': handed over, checkpoint stored", key);
+    } else {
+      log_->warn("feed '{}': handed over without a final checkpoint; the next owner may publish its latest items again",
+                 key);
+    }
+    f->owned->Set(0);
+  }
+
+  // On the worker, before the first poll after an acquire (the feed is busy: nothing else
+  // touches its fields). Per-owner state starts from what was just restored.
+  void begin_ownership(Feed& feed) noexcept {
+    try {
+      restore_last_new_item(feed, clock_->now());
+      if (feed.stale) {  // the previous owner may have seen new items since we said so
+        feed.stale = false;
+        feed.stale_gauge->Set(0);
+      }
+      feed.connector->reload_state();
+    } catch (const std::exception& e) {
+      log_->warn("feed '{}': taking over its state failed: {}", feed.spec.name, e.what());
+    } catch (...) {
+      log_->warn("feed '{}': taking over its state failed", feed.spec.name);
+    }
+  }
+
+  void checkpoint_after_poll(Feed& feed, std::uint64_t epoch) {
+    if (feed.new_items_this_poll) {
+      std::lock_guard checkpoint_lock(feed.checkpoint_mu);
+      feed.checkpoint_due = true;
+    }
+    write_checkpoint(feed, epoch, true);
+  }
+
+  // Stores the feed's checkpoint once the bus acknowledged every item published so far: a
+  // checkpoint must never name an id that might not be on the bus, or the next owner would skip
+  // an item nobody published. `epoch` (after a poll): only while the feed is still owned as when
+  // the poll began — a poll that outlived its handover must not overwrite the final checkpoint.
+  // `only_if_changed`: skip when nothing was published and the FeedState is as checkpointed.
+  bool write_checkpoint(Feed& feed, std::optional<std::uint64_t> epoch, bool only_if_changed) {
+    const std::string& name = feed.spec.name;
+    std::lock_guard checkpoint_lock(feed.checkpoint_mu);
+    if (epoch) {
+      std::lock_guard lock(mu_);
+      if (!feed.active || feed.epoch != *epoch) return false;
+    }
+    FeedCheckpoint checkpoint;
+    checkpoint.feed = name;
+    checkpoint.state = feed_state_->entries(name);
+    if (only_if_changed && !feed.checkpoint_due && checkpoint.state == feed.checkpointed_state) return true;
+    if (!bus_.flush(options_.handover_timeout)) {
+      count_checkpoint_error(feed);
+      log_->warn(
+          "feed '{}': the bus did not acknowledge its items within {} ms; checkpoint not written (the next "
+          "owner may publish them again)",
+          name, options_.handover_timeout.count());
+      return false;
+    }
+    checkpoint.ids = seen_.recent_for_feed(name, kCheckpointIds, clock_->now());
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < checkpoint.ids.size(); ++i) {
+      bytes += checkpoint.ids[i].id.size();
+      if (bytes > kCheckpointIdBytes) {
+        checkpoint.ids.resize(i);
+        break;
+      }
+    }
+    if (auto stored = options_.ownership->checkpoint(name, encode_feed_checkpoint(checkpoint)); !stored.ok()) {
+      count_checkpoint_error(feed);
+      log_->warn("feed '{}': storing its checkpoint failed: {} [{}]", name, stored.error().message,
+                 stored.error().reason);
+      return false;
+    }
+    feed.checkpoint_due = false;
+    feed.checkpointed_state = std::move(checkpoint.state);
+    return true;
   }
 
   Bus& bus_;
@@ -405,6 +637,7 @@ struct IngestStage::Impl {
   CounterFamily& errors_;
 
   std::vector<std::unique_ptr<Feed>> feeds_;
+  std::map<std::string, Feed*, std::less<>> by_name_;
   std::mutex mu_;
   std::condition_variable_any changed_;
   std::uint64_t generation_ = 0;  // bumped whenever a feed's schedule changes
@@ -413,6 +646,7 @@ struct IngestStage::Impl {
   std::vector<std::thread> workers_;
   bool started_ = false;
   bool stopped_ = false;
+  bool ownership_started_ = false;
 };
 
 IngestStage::IngestStage(std::vector<std::pair<FeedSpec, ConnectorPtr>> feeds, Bus& bus, MetricsRegistry& metrics,

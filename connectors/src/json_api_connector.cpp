@@ -95,6 +95,7 @@ class JsonApiConnector final : public Connector {
   }
 
   std::optional<std::chrono::milliseconds> retry_after() const override { return fetch_.retry_after(); }
+  void reload_state() override { validators_.reload(); }
 
  private:
   Error cancelled() const { return make_error("cancelled", fetch_.where() + "poll cancelled"); }

@@ -32,4 +32,16 @@ void SqliteFeedState::erase(std::string_view feed, std::string_view key) {
   if (!s.ok()) log::get("connectors")->warn("feed '{}': erasing state '{}': {}", feed, key, s.error().message);
 }
 
+std::map<std::string, std::string> SqliteFeedState::entries(std::string_view feed) const {
+  std::map<std::string, std::string> out;
+  auto s = db_->query(
+      "SELECT key, value FROM feed_state WHERE feed = ?1", {std::string(feed)},
+      [&](const StateDb::Row& row) { out.emplace(std::get<std::string>(row[0]), std::get<std::string>(row[1])); });
+  if (!s.ok()) {
+    log::get("connectors")->warn("feed '{}': reading its state: {}", feed, s.error().message);
+    out.clear();
+  }
+  return out;
+}
+
 }  // namespace vigia::connectors

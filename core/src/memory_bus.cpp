@@ -46,6 +46,9 @@ class MemoryConsumer final : public Consumer {
     return ok_status();
   }
 
+  // Embedded mode has no dead-letter topic: the stage that rejects logs and counts the record.
+  Status reject(const Record& record, const Error& /*why*/) override { return commit(record); }
+
   bool finished() const override {
     std::lock_guard lock(bus_.mu_);
     return topic_.closed && queue_->records.empty();

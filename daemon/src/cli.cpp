@@ -12,8 +12,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::filesystem::path run_config;
+  std::string run_role = "all";
   auto* run = app.add_subcommand("run", "Run the pipeline: fetch feeds, score items, deliver alerts");
   run->add_option("-c,--config", run_config, "Config file (e.g. config/vigia.yaml)")->required();
+  run->add_option("--role", run_role,
+                  "Stages to run: all (default), or with bus.kind: kafka only one of ingest (fetch feeds), score "
+                  "(match rules) or alert (deliver to sinks), so that each runs and scales in its own processes")
+      ->check(CLI::IsMember({"all", "ingest", "score", "alert"}));
 
   ScanOptions scan;
   auto* scan_cmd = app.add_subcommand("scan", "Score JSONL items offline; print one JSON line per item that matched");
@@ -61,6 +66,25 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--sink", replay.sink, "Only the dead letters of this sink");
   replay_cmd->add_flag("--dry-run", replay.dry_run, "Print what would be sent; change nothing");
 
+  // Developer tools: left out of the main help (group ""), but each has its own --help.
+  auto* dev = app.add_subcommand("dev", "Developer tools")->group("");
+  dev->require_subcommand(1);
+  MockKafkaOptions mock_kafka;
+  auto* mock_kafka_cmd = dev->add_subcommand(
+      "mock-kafka",
+      "Run librdkafka's mock Kafka cluster on loopback for tests and development. Prints "
+      "`bootstrap.servers=HOST:PORT,...`, then answers each stdin command with `ok` or `error: ...`: "
+      "down ID, up ID (broker ids 1..N), rtt ID MS, topic NAME:PARTITIONS, quit. Ends on quit, EOF on stdin, "
+      "SIGINT or SIGTERM. No CreateTopics admin API: make topics with --topic (or they are auto-created)");
+  mock_kafka_cmd->add_option("--brokers", mock_kafka.brokers, "Number of brokers (default 3)")
+      ->check(CLI::Range(1, 64));
+  mock_kafka_cmd
+      ->add_option("--topic", mock_kafka.topics,
+                   "Create topic NAME:PARTITIONS at start, replication min(3, brokers) (repeat for more)")
+      ->allow_extra_args(false);
+  mock_kafka_cmd->add_option("--ready-file", mock_kafka.ready_file,
+                             "Once ready, write the bootstrap servers here (atomically, no newline)");
+
   try {
     app.parse(argc, argv);
     if (fetch_cmd->parsed() && fetch.config.empty() == fetch.sources.empty()) {
@@ -71,13 +95,14 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
-  if (run->parsed()) return run_command(run_config);
+  if (run->parsed()) return run_command(run_config, parse_role(run_role).value_or(Role::kAll));
   if (scan_cmd->parsed()) return scan_command(scan);
   if (check->parsed()) return rules_check_command(check_paths, check_format == "json");
   if (test->parsed()) return rules_test_command(test_paths);
   if (config_check->parsed()) return config_check_command(check_config);
   if (fetch_cmd->parsed()) return fetch_command(fetch);
   if (replay_cmd->parsed()) return alerts_replay_dlq_command(replay);
+  if (mock_kafka_cmd->parsed()) return mock_kafka_command(mock_kafka);
   return 2;
 }
 

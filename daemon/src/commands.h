@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "vigia/daemon/role.h"
+
 namespace vigia::daemon {
 
 struct ScanOptions {
@@ -29,7 +31,8 @@ struct FetchOptions {
   bool allow_private = false;        // for URL sources: allow loopback and private addresses
 };
 int fetch_command(const FetchOptions& options);
-int run_command(const std::filesystem::path& config);
+// `vigia run`: every stage in this process (Role::kAll), or in Kafka mode only one of them.
+int run_command(const std::filesystem::path& config, Role role);
 
 // `vigia alerts replay-dlq`: 0 when every dead letter replayed was delivered (or, for a dry run,
 // would be sent), 1 when some failed again, were kept (unknown sink, open circuit, unparseable
@@ -41,5 +44,15 @@ struct ReplayDlqOptions {
   bool dry_run = false;        // print what would be sent; change nothing
 };
 int alerts_replay_dlq_command(const ReplayDlqOptions& options);
+
+// `vigia dev mock-kafka`: librdkafka's mock cluster for tests and development (see
+// mock_kafka_command.cpp for its stdin protocol). 0 on quit, EOF or SIGINT/SIGTERM, 2 for bad
+// options, 1 when the cluster cannot start.
+struct MockKafkaOptions {
+  int brokers = 3;
+  std::vector<std::string> topics;   // NAME:PARTITIONS, created before the bootstrap line is printed
+  std::filesystem::path ready_file;  // gets the bootstrap string (no newline) once ready
+};
+int mock_kafka_command(const MockKafkaOptions& options);
 
 }  // namespace vigia::daemon

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "kafka_config.h"
 #include "routing_config.h"
 #include "vigia/core/severity.h"
 #include "vigia/core/yaml_doc.h"
@@ -51,14 +52,7 @@ class ConfigReader {
     } else {
       c.state_dir = doc_.resolve_path("var");
     }
-    section(root, "bus", {"kind", "capacity"}, [&](const YAML::Node& n) {
-      if (const auto v = n["kind"]) {
-        if (auto s = doc_.string_at(v, "config"); s && *s != "memory") {
-          doc_.error(v, "config.bad-value", "bus kind '" + *s + "' is not available in this build (only 'memory')");
-        }
-      }
-      if (const auto v = n["capacity"]) c.bus_capacity = positive(v, c.bus_capacity);
-    });
+    read_bus_config(doc_, root["bus"], c);  // kafka_config.cpp
     section(root, "rules", {"paths"}, [&](const YAML::Node& n) {
       if (const auto v = n["paths"]) {
         if (auto paths = doc_.strings_at(v, "config")) {

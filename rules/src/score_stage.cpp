@@ -149,10 +149,14 @@ struct ScoreStage::Impl {
     if (!item.ok()) {
       errors.Add({{"reason", item.error().reason}}).Increment();
       discarded.Add({{"reason", item.error().reason}}).Increment();
-      log::get("rules")->warn("dropping undecodable item at {} offset {}: {}", record.topic, record.offset,
-                              item.error().message);
+      log::get("rules")->warn("setting aside undecodable item at {} partition {} offset {}: {}", record.topic,
+                              record.partition, record.offset, item.error().message);
       if (options.journal) options.journal->done(record.key);
-      (void)consumer.commit(record);
+      // Kafka mode: onto the dead-letter topic with the reason; embedded mode: counted above.
+      if (auto rejected = consumer.reject(record, item.error()); !rejected.ok()) {
+        errors.Add({{"reason", "reject"}}).Increment();
+        log::get("rules")->error("could not set the item aside: {}", rejected.error().message);
+      }
       return;
     }
     const auto start = std::chrono::steady_clock::now();
@@ -172,14 +176,7 @@ struct ScoreStage::Impl {
         if (auto it = w.counters->find(labels); it != w.counters->end()) it->second->Increment();
       }
       Hit hit{std::move(*item), std::move(result.matches), std::move(result.entities)};
-      auto published = bus.publish(options.hits_topic, hit.item.id, encode_hit(hit));
-      if (!published.ok()) {
-        // Leave the record uncommitted: it is reported as pending rather than silently lost.
-        errors.Add({{"reason", "publish"}}).Increment();
-        log::get("rules")->error("could not publish hit for item {}: {}", hit.item.id, published.error().message);
-        return;
-      }
-      hits_sent.Increment();
+      if (!publish_hits(std::move(hit))) return;
     } else if (options.journal) {
       options.journal->done(record.key);  // nothing to alert: the pipeline is finished with it
     }
@@ -187,6 +184,33 @@ struct ScoreStage::Impl {
       errors.Add({{"reason", "commit"}}).Increment();
       log::get("rules")->error("commit failed: {}", committed.error().message);
     }
+  }
+
+  // One record per item, keyed by item id; or, with split_hits_by_rule, one per matched rule,
+  // keyed by the rule, so that every story of a rule is decided by one alert consumer.
+  // False when a publish failed: the item's record then stays uncommitted (pending, not lost).
+  bool publish_hits(Hit hit) {
+    std::vector<std::pair<std::string, Hit>> records;
+    if (options.split_hits_by_rule && hit.matches.size() > 1) {
+      for (auto& m : hit.matches) {
+        std::string rule = m.rule;
+        records.emplace_back(std::move(rule), Hit{hit.item, {std::move(m)}, hit.entities});
+      }
+    } else if (options.split_hits_by_rule) {
+      records.emplace_back(hit.matches.front().rule, std::move(hit));
+    } else {
+      std::string id = hit.item.id;
+      records.emplace_back(std::move(id), std::move(hit));
+    }
+    for (const auto& [key, h] : records) {
+      if (auto published = bus.publish(options.hits_topic, key, encode_hit(h)); !published.ok()) {
+        errors.Add({{"reason", "publish"}}).Increment();
+        log::get("rules")->error("could not publish hit for item {}: {}", h.item.id, published.error().message);
+        return false;
+      }
+      hits_sent.Increment();
+    }
+    return true;
   }
 
   RuleStorePtr store;

@@ -14,21 +14,23 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<Record> drain(Consumer& c, std::size_t want, std::chrono::milliseconds per_poll = 2000ms) {
+// Polls until `want` records came or `patience` passed (a Kafka consumer first joins its group).
+std::vector<Record> drain(Consumer& c, std::size_t want, bool commit = true, std::chrono::milliseconds patience = 20s) {
   std::vector<Record> got;
-  while (got.size() < want) {
-    auto r = c.poll(per_poll);
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (got.size() < want && std::chrono::steady_clock::now() < deadline) {
+    auto r = c.poll(100ms);
     REQUIRE(r.ok());
-    if (!r->has_value()) break;
+    if (!r->has_value()) continue;
     got.push_back(**r);
-    REQUIRE(c.commit(got.back()).ok());
+    if (commit) REQUIRE(c.commit(got.back()).ok());
   }
   return got;
 }
 
 }  // namespace
 
-void run_bus_conformance(const BusFactory& make) {
+void run_bus_conformance(const BusFactory& make, BusTraits traits) {
   SECTION("records published before anyone subscribed reach the first group, in order") {
     auto bus = make();
     for (int i = 0; i < 5; ++i) REQUIRE(bus->publish("t", "k", "v" + std::to_string(i)).ok());
@@ -49,28 +51,30 @@ void run_bus_conformance(const BusFactory& make) {
     CHECK(drain(*a, 3).size() == 3);
     CHECK(drain(*b, 3).size() == 3);
   }
-  SECTION("consumers of one group share records: each record goes to exactly one") {
+  SECTION("consumers of one group share records: every record reaches one of them") {
     auto bus = make();
     auto a = bus->subscribe("t", "g");
     auto b = bus->subscribe("t", "g");
-    const int n = 200;
+    const std::size_t n = 200;
     std::thread producer([&] {
-      for (int i = 0; i < n; ++i) REQUIRE(bus->publish("t", std::to_string(i), std::to_string(i)).ok());
+      for (std::size_t i = 0; i < n; ++i) REQUIRE(bus->publish("t", std::to_string(i), std::to_string(i)).ok());
     });
     std::multiset<std::string> seen;
+    std::set<std::string> unique;
     std::mutex mu;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
     auto consume = [&](Consumer& c) {
-      for (;;) {
-        auto r = c.poll(300ms);
+      while (std::chrono::steady_clock::now() < deadline) {
+        auto r = c.poll(100ms);
         REQUIRE(r.ok());
+        std::lock_guard lock(mu);
         if (!r->has_value()) {
-          std::lock_guard lock(mu);
-          if (seen.size() == static_cast<std::size_t>(n)) return;
+          if (unique.size() == n) return;
           continue;
         }
         REQUIRE(c.commit(**r).ok());
-        std::lock_guard lock(mu);
         seen.insert((*r)->value);
+        unique.insert((*r)->value);
       }
     };
     std::thread ta([&] { consume(*a); });
@@ -78,8 +82,9 @@ void run_bus_conformance(const BusFactory& make) {
     producer.join();
     ta.join();
     tb.join();
-    CHECK(seen.size() == static_cast<std::size_t>(n));
-    CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == static_cast<std::size_t>(n));
+    CHECK(unique.size() == n);
+    INFO("records delivered twice (a rebalance moved them before their commit): " << seen.size() - unique.size());
+    if (traits.exactly_once_in_group) CHECK(seen.size() == n);
   }
   SECTION("topics are independent") {
     auto bus = make();
@@ -89,6 +94,26 @@ void run_bus_conformance(const BusFactory& make) {
     auto got = drain(*c, 1);
     REQUIRE(got.size() == 1);
     CHECK(got[0].value == "for x");
+  }
+  SECTION("a rejected record is committed and the consumer goes on to the next") {
+    auto bus = make();
+    auto c = bus->subscribe("t", "g");
+    REQUIRE(bus->publish("t", "k", "poison").ok());
+    REQUIRE(bus->publish("t", "k", "fine").ok());
+    auto first = drain(*c, 1, /*commit=*/false);
+    REQUIRE(first.size() == 1);
+    CHECK(first[0].value == "poison");
+    REQUIRE(c->reject(first[0], make_error("json", "not JSON at byte 0")).ok());
+    auto next = drain(*c, 1);
+    REQUIRE(next.size() == 1);
+    CHECK(next[0].value == "fine");
+  }
+  SECTION("flush returns once everything published is on the bus") {
+    auto bus = make();
+    for (int i = 0; i < 20; ++i) REQUIRE(bus->publish("t", std::to_string(i), "v").ok());
+    CHECK(bus->flush(10s));
+    auto c = bus->subscribe("t", "late");
+    CHECK(drain(*c, 20).size() == 20);
   }
   SECTION("an empty poll returns nothing after its timeout, without error") {
     auto bus = make();

@@ -207,3 +207,37 @@ TEST_CASE("vigia scan --compare-rules prints only the items whose hits differ be
         R"({"id":"score","line":3,"title":"Vacunas falsas del CJNG","added":[],"removed":[],"changed":[{"rule":"fake-vaccines","before":6,"after":10}]})" "\n");
   CHECK_THAT(r.err, Catch::Contains("3 items, 2 score differently"));
 }
+
+TEST_CASE("vigia run --role splits stages only in Kafka mode", "[daemon][cli][kafka]") {
+  TempDir dir;
+  write_file(dir / "r.yaml", kRules);
+  write_file(dir / "vigia.yaml", "http: {listen: \"\"}\nstate_dir: " + (dir / "state").string() +
+                                     "\nrules: {paths: [r.yaml]}\nsinks: [{name: c, type: console}]\n");
+  auto memory = run_process({vigia_binary(), "run", "--config", (dir / "vigia.yaml").string(), "--role", "score"});
+  CHECK(memory.exit_code == 2);
+  CHECK_THAT(memory.err, Catch::Contains("vigia: --role score needs bus.kind: kafka (embedded mode runs every stage in "
+                                         "one process)"));
+
+  auto bad = run_process({vigia_binary(), "run", "--config", (dir / "vigia.yaml").string(), "--role", "scorer"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--role"));
+
+  auto help = run_process({vigia_binary(), "run", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("--role") && Catch::Contains("ingest") && Catch::Contains("bus.kind: kafka"));
+}
+
+TEST_CASE("vigia dev tools stay out of the main help but have their own", "[daemon][cli][kafka]") {
+  auto main_help = run_process({vigia_binary(), "--help"});
+  CHECK(main_help.exit_code == 0);
+  CHECK_THAT(main_help.out, Catch::Contains("run"));
+  CHECK_THAT(main_help.out, !Catch::Contains("dev") && !Catch::Contains("mock-kafka"));
+
+  auto help = run_process({vigia_binary(), "dev", "mock-kafka", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("--brokers") && Catch::Contains("--topic") && Catch::Contains("--ready-file"));
+
+  auto bad = run_process({vigia_binary(), "dev", "mock-kafka", "--topic", "no-partitions"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--topic 'no-partitions' must be NAME:PARTITIONS"));
+}

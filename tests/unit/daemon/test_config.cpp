@@ -105,10 +105,10 @@ sinks:
   CHECK_THAT(text, Catch::Contains("/etc/vigia/vigia.yaml:13:11: error[sink.duplicate-name]"));
 }
 
-TEST_CASE("config refuses what this build cannot do instead of ignoring it", "[daemon][config]") {
-  auto c = load("bus: {kind: kafka}\nrules: {paths: [p]}\nsinks: [{name: c, type: console}]\n");
+TEST_CASE("config refuses what it does not know instead of ignoring it", "[daemon][config]") {
+  auto c = load("bus: {kind: nats}\nrules: {paths: [p]}\nsinks: [{name: c, type: console}]\n");
   CHECK_FALSE(c.config);
-  CHECK_THAT(c.diagnostics.to_text(), Catch::Contains("bus kind 'kafka' is not available in this build"));
+  CHECK_THAT(c.diagnostics.to_text(), Catch::Contains("bus kind 'nats' is not one of memory, kafka"));
 
   auto typo = load("rulez: {paths: [p]}\nsinks: [{name: c, type: console}]\n");
   CHECK_FALSE(typo.config);

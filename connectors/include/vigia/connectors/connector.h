@@ -63,6 +63,11 @@ class Connector {
   // Retry-After, which a returned Error cannot carry. Read by the scheduler right after poll()
   // returns, from the same thread. nullopt: the source asked for nothing.
   virtual std::optional<std::chrono::milliseconds> retry_after() const { return std::nullopt; }
+  // The feed's FeedState entries were replaced from outside (Kafka mode: the feed came back to
+  // this process with its previous owner's checkpoint): whatever the connector caches of them in
+  // memory is stale, so read them again before the next request. Called between polls, from the
+  // thread that polls next.
+  virtual void reload_state() {}
 };
 using ConnectorPtr = std::unique_ptr<Connector>;
 

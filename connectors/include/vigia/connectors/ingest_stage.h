@@ -30,6 +30,36 @@
 //   vigia_connectors_last_item_timestamp_seconds{feed}    last new item published (0: never)
 //   vigia_connectors_consecutive_failures{feed}           failed polls in a row
 //   vigia_connectors_feed_broken{feed}, vigia_connectors_feed_stale{feed}   1 while the state holds
+//   vigia_connectors_feed_owned{feed}                     Kafka mode: 1 while this process owns it
+//
+// Kafka mode (IngestOptions::ownership set): several ingest processes share the feed list, and a
+// KeyOwnership (vigia/core/key_ownership.h; key = feed name) says which feeds this one polls.
+// Every feed is then polled by exactly one process, also while processes join and leave — and
+// because dedup state is per process, a feed's dedup state must follow the feed, or its new owner
+// would publish everything still in the feed's window again. So:
+//   start()     joins (ownership->start()); every feed starts inactive, not polled, owned = 0.
+//   acquired    the feed's checkpoint is restored — its recently published ids are marked seen
+//               (with their first-seen times) and its FeedState becomes the checkpoint's — then
+//               the feed is polled right away and on its interval; owned = 1. A checkpoint that
+//               does not decode (or has another "v") is logged, counted as
+//               errors_total{feed,reason="checkpoint"} and ignored: the feed starts fresh and at
+//               worst publishes its window once more. Names not configured here are ignored.
+//   each poll   that published items or changed the feed's FeedState is followed, once
+//               bus.flush() says every item is acknowledged, by a new checkpoint. A checkpoint
+//               never names an unacknowledged id; if flush times out no checkpoint is written
+//               (counted as reason="checkpoint") and the next owner may publish those items again:
+//               at-least-once, never lost.
+//   released    the feed is no longer polled and its poll in progress is asked to stop (only that
+//               poll: the stage carries on) and awaited for up to `handover_timeout` (logged if
+//               cut short); then bus.flush(), the final checkpoint, owned = 0. Only after that
+//               may another process acquire the feed.
+//   stop()      ownership->stop() first (which releases every owned feed as above), then as
+//               without ownership.
+// The checkpoint (vigia/connectors/feed_checkpoint.h) holds the feed's last 2,000 published ids
+// younger than `seen_ttl` and its FeedState entries, so `feed_state` must be the store the
+// connectors were given. Connectors re-read their cached state (Connector::reload_state) before
+// the first poll after an acquire. An id two feeds both carry is recorded for the feed that
+// published it first: if the two feeds end up in different processes, it may be published twice.
 //
 // Thread-safety: construct, start() and stop() from one controlling thread. Ownership: the stage
 // owns the connectors; `bus` and `metrics` must outlive it. Failure: nothing in here throws
@@ -45,6 +75,7 @@
 #include "vigia/connectors/poll_schedule.h"
 #include "vigia/core/bus.h"
 #include "vigia/core/item_journal.h"
+#include "vigia/core/key_ownership.h"
 #include "vigia/core/metrics.h"
 #include "vigia/core/state_db.h"
 
@@ -62,6 +93,12 @@ struct IngestOptions {
   BackoffPolicy backoff;                    // retry timing after a failed poll
   // Items taken on but not finished (see vigia/core/item_journal.h); null: none kept.
   ItemJournalPtr journal;
+  // Kafka mode: which feeds this process polls, and where their checkpoints are kept (see above).
+  // null: every feed is polled here from start().
+  KeyOwnershipPtr ownership;
+  // Kafka mode: how long a handover waits for the feed's poll in progress to end, and how long a
+  // checkpoint waits for the bus to acknowledge the feed's items.
+  std::chrono::milliseconds handover_timeout{std::chrono::seconds(30)};
 };
 
 class IngestStage {
@@ -72,11 +109,12 @@ class IngestStage {
   IngestStage(const IngestStage&) = delete;
   IngestStage& operator=(const IngestStage&) = delete;
 
-  // Polls every feed once right away, then every `interval` (with jitter). Calling it again while
-  // running does nothing; a stopped stage does not restart.
+  // Polls every feed once right away, then every `interval` (with jitter) — with ownership, every
+  // feed this process acquires, from when it is acquired. Calling it again while running does
+  // nothing; a stopped stage does not restart.
   void start();
-  // No new polls; polls in progress are asked to stop and joined. Items already written are on
-  // the bus. Idempotent.
+  // With ownership, first releases every owned feed (final checkpoints). No new polls; polls in
+  // progress are asked to stop and joined. Items already written are on the bus. Idempotent.
   void stop();
 
  private:

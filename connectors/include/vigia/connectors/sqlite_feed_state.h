@@ -19,6 +19,7 @@ class SqliteFeedState final : public FeedState {
   std::optional<std::string> get(std::string_view feed, std::string_view key) const override;
   void put(std::string_view feed, std::string_view key, std::string_view value) override;
   void erase(std::string_view feed, std::string_view key) override;
+  std::map<std::string, std::string> entries(std::string_view feed) const override;
 
  private:
   explicit SqliteFeedState(StateDbPtr db) : db_(std::move(db)) {}

@@ -30,6 +30,7 @@ class MemoryBus final : public Bus {
   Status publish_for(std::string_view topic, std::string_view key, std::string_view value,
                      std::chrono::milliseconds timeout);
   ConsumerPtr subscribe(std::string_view topic, std::string_view group) override;
+  bool flush(std::chrono::milliseconds /*timeout*/) override { return true; }
 
   // After this, publish() to `topic` fails with reason "closed" (also a publisher blocked on a
   // full queue), and consumers report finished() once their queue is empty.

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "vigia/alerting/story_grouper.h"
 #include "vigia/connectors/connector.h"
 #include "vigia/core/diagnostics.h"
+#include "vigia/daemon/role.h"
 
 namespace vigia::daemon {
 
@@ -25,12 +28,43 @@ struct ApiConfig {
   std::filesystem::path token_file;           // read when the variable is unset or empty
 };
 
+// One topic of the Kafka bus (`bus.topics.*`). partitions is what create_topics uses and the most
+// consumers of one group that can share the topic.
+struct KafkaTopicConfig {
+  std::string name;
+  int partitions = 1;
+  int linger_ms = -1;  // producer linger.ms for this topic; -1: librdkafka's default
+};
+
+// `bus.kafka`, `bus.topics` and friends: only read when bus.kind is kafka.
+struct KafkaConfig {
+  // librdkafka properties as librdkafka wants them (YAML numbers and booleans written "5",
+  // "true"), secrets already read from their variable or file. Never has a key Vigía manages
+  // itself (enable.auto.commit, enable.auto.offset.store, enable.idempotence, acks, group.id,
+  // transactional.id): the config refuses them.
+  std::map<std::string, std::string> properties;
+  // The keys of `properties` whose values are secrets: never log or print their values. Every
+  // key given as {env: ...} or {file: ...}, and password-like keys (*password*, *secret*,
+  // sasl.oauthbearer.config, ssl.key.pem) even when written inline.
+  std::set<std::string> secret_properties;
+  KafkaTopicConfig items{"vigia.items", 12, 20};  // ingest -> score: batched
+  KafkaTopicConfig hits{"vigia.hits", 6, 1};      // score -> alert: latency first
+  KafkaTopicConfig dlq{"vigia.dlq", 1, -1};       // records no stage could read
+  KafkaTopicConfig feeds{"vigia.feeds", 12, -1};  // which ingest process polls which feed
+  bool create_topics = false;                     // create missing topics with the admin API at start
+  int replication_factor = -1;                    // for created topics; -1: the broker's default
+  std::string group_prefix = "vigia";             // consumer groups are <prefix>-score, <prefix>-alert, <prefix>-ingest
+};
+
 struct DaemonConfig {
   std::filesystem::path file;
   std::string log_level = "info";
   std::string http_listen = "127.0.0.1:9464";  // "" disables /metrics, /healthz and /readyz
   std::filesystem::path state_dir;             // vigia.db (dedup, validators, cursors), dead letters
-  std::size_t bus_capacity = 1024;
+  std::string bus_kind = "memory";             // "memory" (embedded: one process) or "kafka"
+  std::size_t bus_capacity = 1024;             // memory bus only
+  KafkaConfig kafka;                           // bus.kind kafka only
+  Role role = Role::kAll;                      // not from the file: `vigia run --role` (kafka only)
   std::vector<std::filesystem::path> rule_paths;
   std::size_t scorer_workers = 2;
   struct Ingest {

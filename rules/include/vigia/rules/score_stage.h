@@ -43,6 +43,9 @@ struct ScoreStageOptions {
   std::string items_topic{topics::kItems};
   std::string hits_topic{topics::kHits};
   std::string group = "vigia-score";
+  // Kafka mode: one hit record per matched rule, keyed by the rule name, so that the hits of a
+  // rule all land on one partition and one alert process decides all of that rule's stories.
+  bool split_hits_by_rule = false;
   // Stateful detectors (novelty, spikes) run after scoring each item, with the set that scored it;
   // an item only they flag becomes a hit too. Null: none.
   std::shared_ptr<DetectorState> detectors;
