@@ -199,6 +199,9 @@ struct AlertStage::Impl {
           // Backpressure: a sink that is down must not turn the bus backlog into memory growth.
           // Bounded waits: a record held by a digest is released by flush_digests() above.
           if (tickets_.size() >= std::max<std::size_t>(1, options_.max_records_in_flight)) {
+            lock.unlock();
+            consumer_->idle();  // Kafka: still a live member of the group while we wait
+            lock.lock();
             cv_.wait_for(lock, kPollTimeout, head_done);
             continue;
           }

@@ -324,7 +324,8 @@ struct IngestStage::Impl final : KeyOwnership::Listener {
     if (options_.events_topic.empty()) return;
     const Hit hit = feed_health_event(feed.spec.name, rule, severity, std::move(title), std::move(detail), score,
                                       clock_->now());
-    if (auto s = bus_.publish(options_.events_topic, hit.item.id, encode_hit(hit)); !s.ok()) {
+    // Keyed by rule, like the scorers' hits in Kafka mode: one alert consumer owns the rule's stories.
+    if (auto s = bus_.publish(options_.events_topic, hit.matches.front().rule, encode_hit(hit)); !s.ok()) {
       log_->warn("feed '{}': could not publish the {} event: {}", feed.spec.name, rule, s.error().message);
     }
   }

@@ -268,6 +268,7 @@ class KafkaConsumer final : public Consumer {
   Result<std::optional<Record>> poll(std::chrono::milliseconds timeout) override {
     commit_ready(/*sync=*/false);
     if (closed()) return std::optional<Record>{};
+    if (paused_) pause(false);
     rd_kafka_message_t* msg = rd_kafka_consumer_poll(client_->handle(), static_cast<int>(timeout.count()));
     if (!msg) return std::optional<Record>{};
     std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> guard(msg, &rd_kafka_message_destroy);
@@ -315,9 +316,39 @@ class KafkaConsumer final : public Consumer {
     return commit(record);
   }
 
+  void idle() override {
+    commit_ready(/*sync=*/false);
+    pause(true);  // also partitions a rebalance assigned since the last call
+    // Serves heartbeats, rebalances and commit results; paused partitions deliver nothing, and
+    // a record fetched before the pause is dropped by librdkafka and fetched again on resume.
+    rd_kafka_message_t* msg = rd_kafka_consumer_poll(client_->handle(), 0);
+    if (msg) {
+      if (!msg->err) {
+        // Not expected; if librdkafka hands one out anyway, read it again after the resume.
+        auto list = new_list(1);
+        rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), msg->partition)->offset = msg->offset;
+        if (rd_kafka_error_t* e = rd_kafka_seek_partitions(client_->handle(), list.get(), 1000)) rd_kafka_error_destroy(e);
+      }
+      rd_kafka_message_destroy(msg);
+    }
+  }
+
   bool finished() const override { return closed(); }
 
  private:
+  void pause(bool on) {
+    auto list = new_list(static_cast<int>(partitions_.size()));
+    for (const auto& [partition, p] : partitions_) rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), partition);
+    if (list->cnt > 0) {
+      if (on) {
+        rd_kafka_pause_partitions(client_->handle(), list.get());
+      } else {
+        rd_kafka_resume_partitions(client_->handle(), list.get());
+      }
+    }
+    paused_ = on;
+  }
+
   bool closed() const {
     std::lock_guard lock(bus_.closed_mu);
     return bus_.closed_topics.count(topic_) > 0;
@@ -432,6 +463,7 @@ class KafkaConsumer final : public Consumer {
   std::map<std::int32_t, PartitionState> partitions_;
   std::uint64_t failures_seen_ = 0;
   bool closing_ = false;
+  bool paused_ = false;
 };
 
 // ---- bus ------------------------------------------------------------------------------------------

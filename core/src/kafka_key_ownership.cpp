@@ -61,8 +61,9 @@ struct KafkaKeyOwnership::Impl {
     }
   }
 
-  Status start(Listener& l) {
-    listener = &l;
+  // The checkpoint producer and the topic's partition count; once.
+  Status connect() {
+    if (producer) return ok_status();
     std::map<std::string, std::string> producer_props = bus_options.properties;
     producer_props["enable.idempotence"] = "true";
     producer_props["acks"] = "all";
@@ -70,11 +71,17 @@ struct KafkaKeyOwnership::Impl {
     auto p = KafkaClient::create(RD_KAFKA_PRODUCER, producer_props, options.group + "-checkpoints", bus_options,
                                  [](rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, &on_delivery); });
     if (!p.ok()) return p.error();
-    producer = std::move(*p);
-    auto count = partition_count();
+    auto count = partition_count((*p)->handle());
     if (!count.ok()) return count.error();
+    producer = std::move(*p);
     partitions = *count;
     for (const auto& key : options.keys) keys_by_partition[partition_of(key, partitions)].push_back(key);
+    return ok_status();
+  }
+
+  Status start(Listener& l) {
+    listener = &l;
+    if (auto connected = connect(); !connected.ok()) return connected;
 
     std::map<std::string, std::string> consumer_props = bus_options.properties;
     consumer_props["group.id"] = options.group;
@@ -100,10 +107,10 @@ struct KafkaKeyOwnership::Impl {
     return ok_status();
   }
 
-  Result<std::int32_t> partition_count() {
-    rd_kafka_topic_t* t = rd_kafka_topic_new(producer->handle(), options.topic.c_str(), nullptr);
+  Result<std::int32_t> partition_count(rd_kafka_t* rk) {
+    rd_kafka_topic_t* t = rd_kafka_topic_new(rk, options.topic.c_str(), nullptr);
     const rd_kafka_metadata_t* md = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(producer->handle(), 0, t, &md, 10'000);
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, t, &md, 10'000);
     rd_kafka_topic_destroy(t);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return make_error("kafka", "cannot describe " + options.topic + ": " + rd_kafka_err2str(err));
@@ -257,6 +264,8 @@ KafkaKeyOwnership::KafkaKeyOwnership(KafkaBusOptions bus_options, KafkaKeyOwners
     : impl_(std::make_unique<Impl>(std::move(bus_options), std::move(options))) {}
 
 KafkaKeyOwnership::~KafkaKeyOwnership() { stop(); }
+
+Status KafkaKeyOwnership::connect() { return impl_->connect(); }
 
 Status KafkaKeyOwnership::start(Listener& listener) { return impl_->start(listener); }
 

@@ -59,13 +59,20 @@ std::optional<std::string> prepare_alerting(Prepared& p, const ClockPtr& clock) 
 
 }  // namespace
 
-PrepareResult prepare(const std::filesystem::path& config_file, const Registries& registries, bool dry_run) {
+PrepareResult prepare(const std::filesystem::path& config_file, const Registries& registries, bool dry_run,
+                      Role role) {
   auto loaded = load_config(config_file, registries.connectors, registries.sinks);
   std::fputs(loaded.diagnostics.to_text().c_str(), stderr);
   if (!loaded.config) {
     std::fprintf(stderr, "vigia: %s has %zu error(s)\n", config_file.c_str(), loaded.diagnostics.error_count());
     return {std::nullopt, 2};
   }
+  if (role != Role::kAll && loaded.config->bus_kind != "kafka") {
+    std::fprintf(stderr, "vigia: --role %s needs bus.kind: kafka (embedded mode runs every stage in one process)\n",
+                 std::string(role_name(role)).c_str());
+    return {std::nullopt, 2};
+  }
+  loaded.config->role = role;
   auto rules = rules::load_rule_set(loaded.config->rule_paths);
   std::fputs(rules.diagnostics.to_text().c_str(), stderr);
   if (!rules.rules) {
@@ -109,19 +116,25 @@ PrepareResult prepare(const std::filesystem::path& config_file, const Registries
   const connectors::ConnectorServices feed_services{
       make_curl_multi_http_client({p.config.ingest.max_connections, p.config.ingest.max_per_host}), clock,
       p.feed_state};
+  const bool ingests = role == Role::kAll || role == Role::kIngest;
+  const bool alerts = role == Role::kAll || role == Role::kAlert;
   for (const auto& spec : p.config.feeds) {
+    if (!ingests) break;
     try {
       p.feeds.emplace_back(spec, registries.connectors.find(spec.type)->create(spec, feed_services));
     } catch (const std::invalid_argument& e) {
       diags.error("feed.invalid", e.what(), spec.where);
     }
   }
-  if (auto problem = prepare_alerting(p, clock)) {
+  if (!alerts) {
+    // Nothing to deliver in this process: no receiver secrets needed, no story state opened.
+  } else if (auto problem = prepare_alerting(p, clock)) {
     std::fprintf(stderr, "vigia: %s\n", problem->c_str());
     return {std::nullopt, 2};
   }
   const alerting::SinkServices sink_services{http, clock, &std::cout};
   for (const auto& spec : p.config.sinks) {
+    if (!alerts) break;
     try {
       p.sinks.emplace_back(spec, registries.sinks.find(spec.type)->create(spec, sink_services));
     } catch (const std::invalid_argument& e) {
@@ -257,8 +270,9 @@ struct Pipeline::Impl {
         owner_options.topic = c.kafka.feeds.name;
         owner_options.group = c.kafka.group_prefix + "-ingest";
         for (const auto& [spec, connector] : prepared.feeds) owner_options.keys.push_back(spec.name);
-        ingest_options.ownership =
-            std::make_shared<KafkaKeyOwnership>(kafka_bus_options(c.kafka, metrics.get()), owner_options);
+        auto ownership = std::make_shared<KafkaKeyOwnership>(kafka_bus_options(c.kafka, metrics.get()), owner_options);
+        if (auto connected = ownership->connect(); !connected.ok()) return connected;
+        ingest_options.ownership = ownership;
       } else {
         ingest_options.state_db = prepared.state_db;
         ingest_options.feed_state = prepared.feed_state;

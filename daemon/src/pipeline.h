@@ -50,9 +50,11 @@ struct PrepareResult {
 };
 
 // Loads and validates the config and the rules it names, opens the state database (unless
-// `dry_run`: `config check` must not create files) and builds every connector and sink, printing
-// diagnostics to stderr.
-PrepareResult prepare(const std::filesystem::path& config_file, const Registries& registries, bool dry_run);
+// `dry_run`: `config check` must not create files) and builds the connectors and sinks of
+// `role` (a score process needs no receiver secrets), printing diagnostics to stderr. A role
+// other than kAll needs bus.kind kafka (exit code 2 otherwise).
+PrepareResult prepare(const std::filesystem::path& config_file, const Registries& registries, bool dry_run,
+                      Role role = Role::kAll);
 
 class Pipeline {
  public:

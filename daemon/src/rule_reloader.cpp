@@ -178,7 +178,9 @@ struct RuleReloader::Impl {
                                   "Still running version " + running + " (reload triggered by " + std::string(trigger) +
                                       ").\n" + cap(out.details, kMaxEventDetail),
                                   1, clock->now());
-      if (auto published = bus.publish(options.events_topic, event.item.id, encode_hit(event)); !published.ok()) {
+      // Keyed by rule: in Kafka mode one alert consumer owns the rule's stories.
+      if (auto published = bus.publish(options.events_topic, event.matches.front().rule, encode_hit(event));
+          !published.ok()) {
         log::get("rules")->error("could not publish the reload failure event: {}", published.error().message);
       }
     }

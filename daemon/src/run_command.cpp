@@ -14,14 +14,8 @@ namespace vigia::daemon {
 int run_command(const std::filesystem::path& config, Role role) {
   SignalWatcher signals;  // before any thread exists, so every thread inherits the mask
   Registries registries;
-  auto outcome = prepare(config, registries, /*dry_run=*/false);
+  auto outcome = prepare(config, registries, /*dry_run=*/false, role);
   if (!outcome.prepared) return outcome.exit_code;
-  if (role != Role::kAll && outcome.prepared->config.bus_kind != "kafka") {
-    std::fprintf(stderr, "vigia: --role %s needs bus.kind: kafka (embedded mode runs every stage in one process)\n",
-                 std::string(role_name(role)).c_str());
-    return 2;
-  }
-  outcome.prepared->config.role = role;
   log::set_level(outcome.prepared->config.log_level);
   auto log = log::get("daemon");
 

@@ -176,7 +176,16 @@ struct ScoreStage::Impl {
         if (auto it = w.counters->find(labels); it != w.counters->end()) it->second->Increment();
       }
       Hit hit{std::move(*item), std::move(result.matches), std::move(result.entities)};
-      if (!publish_hits(std::move(hit))) return;
+      if (auto published = publish_hits(std::move(hit)); !published.ok()) {
+        if (published.error().reason == "closed") return;  // stopping: reported as pending, not lost
+        // The bus refused the output for good (e.g. larger than the brokers take): the item goes
+        // to the dead-letter topic with the reason, rather than a later commit skipping it.
+        if (auto rejected = consumer.reject(record, published.error()); !rejected.ok()) {
+          errors.Add({{"reason", "reject"}}).Increment();
+          log::get("rules")->error("could not set the item aside: {}", rejected.error().message);
+        }
+        return;
+      }
     } else if (options.journal) {
       options.journal->done(record.key);  // nothing to alert: the pipeline is finished with it
     }
@@ -188,8 +197,8 @@ struct ScoreStage::Impl {
 
   // One record per item, keyed by item id; or, with split_hits_by_rule, one per matched rule,
   // keyed by the rule, so that every story of a rule is decided by one alert consumer.
-  // False when a publish failed: the item's record then stays uncommitted (pending, not lost).
-  bool publish_hits(Hit hit) {
+  // The first failed publish, if any.
+  Status publish_hits(Hit hit) {
     std::vector<std::pair<std::string, Hit>> records;
     if (options.split_hits_by_rule && hit.matches.size() > 1) {
       for (auto& m : hit.matches) {
@@ -206,11 +215,11 @@ struct ScoreStage::Impl {
       if (auto published = bus.publish(options.hits_topic, key, encode_hit(h)); !published.ok()) {
         errors.Add({{"reason", "publish"}}).Increment();
         log::get("rules")->error("could not publish hit for item {}: {}", h.item.id, published.error().message);
-        return false;
+        return published;
       }
       hits_sent.Increment();
     }
-    return true;
+    return ok_status();
   }
 
   RuleStorePtr store;

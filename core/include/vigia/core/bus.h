@@ -43,6 +43,11 @@ class Consumer {
   // topic with `why` (KafkaBus: vigia.dlq, with headers naming the reason and where it came
   // from; MemoryBus keeps no copy), then commits it so that it never stalls its partition.
   virtual Status reject(const Record& record, const Error& why) = 0;
+  // For a stage that cannot take another record now (its outputs are backed up) but is alive:
+  // sends what commits are ready and keeps the consumer's place in its group without taking
+  // records (Kafka: the partitions are paused, so a long wait is not mistaken for a dead member).
+  // The next poll() takes records again.
+  virtual void idle() {}
   // True when the bus was closed and every record for this consumer was delivered.
   virtual bool finished() const = 0;
 };

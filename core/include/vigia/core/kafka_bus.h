@@ -83,7 +83,8 @@ class KafkaBus final : public Bus {
 };
 
 // Creates the topics in `wanted` that do not exist yet, with the admin API; existing topics are
-// left as they are (a partition count that differs is logged). Fails on any other error.
+// left as they are, whatever their partition count. Fails on any other error. (librdkafka's mock
+// cluster does not implement CreateTopics: this times out against `vigia dev mock-kafka`.)
 Status create_kafka_topics(const std::map<std::string, std::string>& properties,
                            const std::vector<KafkaTopicSpec>& wanted, std::chrono::milliseconds timeout);
 

@@ -35,7 +35,10 @@ class KafkaKeyOwnership final : public KeyOwnership {
   KafkaKeyOwnership(KafkaBusOptions bus_options, KafkaKeyOwnershipOptions options);
   ~KafkaKeyOwnership() override;
 
-  // Fails when the topic does not exist or cannot be described.
+  // Reaches the cluster and reads the topic's partition count: fails when the topic does not
+  // exist or cannot be described, so that a process can refuse to start rather than sit idle.
+  // start() does it if it was not done.
+  Status connect();
   Status start(Listener& listener) override;
   void stop() override;
   Status checkpoint(const std::string& key, std::string_view value) override;
