@@ -364,6 +364,10 @@ class KafkaConsumer final : public Consumer {
       rewind();
       return;
     }
+    // One commit request per interval, not per record: the coordinator is not on the hot path.
+    const auto now = std::chrono::steady_clock::now();
+    if (!sync && now - last_commit_ < bus_.options.commit_interval) return;
+    last_commit_ = now;
     auto list = new_list(static_cast<int>(partitions_.size()));
     for (auto& [partition, p] : partitions_) {
       while (!p.pending.empty() && p.pending.front().seq <= snap.settled_through) {
@@ -464,6 +468,7 @@ class KafkaConsumer final : public Consumer {
   std::uint64_t failures_seen_ = 0;
   bool closing_ = false;
   bool paused_ = false;
+  std::chrono::steady_clock::time_point last_commit_{};
 };
 
 // ---- bus ------------------------------------------------------------------------------------------

@@ -46,8 +46,9 @@ void on_error(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/) {
     rd_kafka_fatal_error(rk, why, sizeof why);
     log->critical("{}: fatal error, the client cannot go on: {}", rd_kafka_name(rk), why);
   } else {
-    // Transient by librdkafka's own account (brokers down, timeouts): it retries by itself.
-    log->warn("{}: {} ({})", rd_kafka_name(rk), reason, rd_kafka_err2name(code));
+    // Transient by librdkafka's own account (brokers down, timeouts): it retries by itself, and
+    // its log callback has already said so at its own level.
+    log->debug("{}: {} ({})", rd_kafka_name(rk), reason, rd_kafka_err2name(code));
   }
 }
 

@@ -42,6 +42,9 @@ struct KafkaBusOptions {
   // raw items for batching. Topics not listed use librdkafka's default (or `properties`).
   std::map<std::string, int> linger_ms;
   std::string dead_letter_topic{topics::kDeadLetters};
+  // Finished offsets go to the group coordinator at most this often (and always on revoke and
+  // close): after a crash, up to this much finished work is read again.
+  std::chrono::milliseconds commit_interval{100};
   // How long a revoke or close waits for outputs before giving up on committing them.
   std::chrono::milliseconds commit_flush_timeout{30'000};
   // librdkafka statistics (consumer lag, request latency...) are exported to `metrics` this often.
