@@ -510,7 +510,8 @@ TEST_CASE("Kafka mode: a poisoned record goes to vigia.dlq with headers and the 
 
   // The dead letters: key and value as they were, headers saying why and from where.
   const auto letters = kcat_read(*kcat, bootstrap, "vigia.dlq", "%k\t%h\t%s\n");
-  REQUIRE(letters.size() == 2);
+  // At least once: a record set aside just before a rewind or a rebalance may be set aside twice.
+  REQUIRE(letters.size() >= 2);
   std::map<std::string, std::map<std::string, std::string>> headers_by_key;
   std::map<std::string, std::string> value_by_key;
   for (const auto& line : letters) {
@@ -534,6 +535,7 @@ TEST_CASE("Kafka mode: a poisoned record goes to vigia.dlq with headers and the 
       at = end + 1;
     }
   }
+  CHECK(value_by_key.size() == 2);  // only the two poisoned records, nothing good
   CHECK(value_by_key["bad-key"] == bad_item);
   CHECK(value_by_key["bad-hit"] == bad_hit);
   const auto& item_headers = headers_by_key["bad-key"];
