@@ -68,8 +68,8 @@ std::vector<FeedItem> matching_items(const std::string& batch, int count) {
                                                 "Chihuahua", "Oaxaca",    "Culiacán", "Toluca",     "Saltillo"};
   std::vector<FeedItem> out;
   for (int i = 0; i < count; ++i) {
-    out.push_back({"Lote " + batch + ": venden vacunas falsas en " + kCities[static_cast<std::size_t>(i) % kCities.size()] +
-                       " (caso " + std::to_string(i) + ")",
+    out.push_back({"Lote " + batch + ": venden vacunas falsas en " +
+                       kCities[static_cast<std::size_t>(i) % kCities.size()] + " (caso " + std::to_string(i) + ")",
                    "https://noticias.example.mx/" + batch + "/vacunas-" + std::to_string(i)});
   }
   return out;
@@ -306,7 +306,8 @@ TEST_CASE(
     // Backpressure: the alert stage took at most 256 records (max_records_in_flight) off the bus;
     // the rest waits there. Lag counts from the committed offset, which no stalled record passes.
     const double consumed = metric_sum(metrics(), "vigia_alerting_hits_received_total") - consumed_before;
-    INFO("lag on vigia.hits during the stall: min " << min_lag << ", max " << max_lag << "; hits consumed " << consumed);
+    INFO("lag on vigia.hits during the stall: min " << min_lag << ", max " << max_lag << "; hits consumed "
+                                                    << consumed);
     CHECK(min_lag > 0);
     CHECK(consumed > 0);
     CHECK(consumed <= 256);
