@@ -22,6 +22,7 @@
 #include "support/loopback_server.h"
 #include "support/metrics_text.h"
 #include "support/mock_kafka_process.h"
+#include "support/growing_feed.h"
 #include "support/process.h"
 #include "support/test_paths.h"
 
@@ -31,36 +32,6 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
-
-struct FeedItem {
-  std::string title;
-  std::string link;
-};
-
-// A feed whose items the test adds to while the daemon polls it (served from the server's thread).
-class GrowingFeed {
- public:
-  void add(FeedItem item) {
-    std::lock_guard lock(mu_);
-    items_.push_back(std::move(item));
-  }
-  std::string xml() const {
-    std::lock_guard lock(mu_);
-    std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>Noticias de prueba</title><link>https://noticias.example.mx/</link>
-)";
-    for (const auto& item : items_) {
-      xml += "<item><title>" + item.title + "</title><link>" + item.link +
-             "</link><description>Nota de prueba.</description><pubDate>Mon, 03 May 2021 12:00:00 -0500</pubDate>"
-             "</item>\n";
-    }
-    return xml + "</channel></rss>\n";
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<FeedItem> items_;
-};
 
 // `count` items that tests/fixtures/pipeline_rules.yaml's rule ("vacunas falsas") alerts on.
 std::vector<FeedItem> matching_items(const std::string& batch, int count) {
@@ -73,17 +44,6 @@ std::vector<FeedItem> matching_items(const std::string& batch, int count) {
                    "https://noticias.example.mx/" + batch + "/vacunas-" + std::to_string(i)});
   }
   return out;
-}
-
-// Polls `done` every 100 ms until it holds or `timeout` passes.
-template <class Done>
-bool eventually(std::chrono::milliseconds timeout, Done done) {
-  const auto deadline = SteadyClock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
 }
 
 // The distinct alert ids and item URLs of the bodies the receiver accepted (answered 200).

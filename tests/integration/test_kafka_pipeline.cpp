@@ -21,6 +21,7 @@
 #include "support/loopback_server.h"
 #include "support/metrics_text.h"
 #include "support/mock_kafka_process.h"
+#include "support/growing_feed.h"
 #include "support/process.h"
 #include "support/test_paths.h"
 #include "vigia/core/kafka_key_ownership.h"
@@ -35,40 +36,6 @@ namespace {
 // tests/fixtures/pipeline_rules.yaml's only rule: "vacunas falsas", unless it is a fact-check.
 constexpr const char* kRule = "test-fake-vaccines";
 const std::vector<std::string> kTopics{"vigia.items:4", "vigia.hits:4", "vigia.dlq:1", "vigia.feeds:4"};
-
-struct FeedItem {
-  std::string title;
-  std::string link;
-};
-
-std::string rss(const std::vector<FeedItem>& items) {
-  std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>Noticias de prueba</title><link>https://noticias.example.mx/</link>
-)";
-  for (const auto& item : items) {
-    xml +=
-        "<item><title>" + item.title + "</title><link>" + item.link +
-        "</link><description>Nota de prueba.</description><pubDate>Mon, 03 May 2021 12:00:00 -0500</pubDate></item>\n";
-  }
-  return xml + "</channel></rss>\n";
-}
-
-// A feed whose items the test adds to while the daemon polls it (served from the server's thread).
-class GrowingFeed {
- public:
-  void add(FeedItem item) {
-    std::lock_guard lock(mu_);
-    items_.push_back(std::move(item));
-  }
-  std::string xml() const {
-    std::lock_guard lock(mu_);
-    return rss(items_);
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<FeedItem> items_;
-};
 
 // One wave of news: `matching` stories the rule alerts on and `other` that it does not. Links are
 // unique across waves, so every item is a new item (its id is its canonical URL).
@@ -158,17 +125,6 @@ class Vigia {
   std::optional<ChildProcess> child_;
   int port_ = 0;
 };
-
-// Polls `done` every 100 ms until it holds or `timeout` passes.
-template <class Done>
-bool eventually(std::chrono::milliseconds timeout, Done done) {
-  const auto deadline = SteadyClock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

@@ -11,6 +11,7 @@
 
 #include "connector_test_util.h"
 #include "http_fetch.h"
+#include "support/event_counter.h"
 #include "support/log_capture.h"
 #include "support/test_paths.h"
 #include "vigia/connectors/feed_checkpoint.h"
@@ -28,30 +29,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Counts events and lets a test wait (bounded) for a number of them.
-class Counter {
- public:
-  void bump() {
-    {
-      std::lock_guard lock(mu_);
-      ++n_;
-    }
-    cv_.notify_all();
-  }
-  bool wait_for(int n, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return n_ >= n; });
-  }
-  int value() {
-    std::lock_guard lock(mu_);
-    return n_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int n_ = 0;
-};
+using Counter = vigia::test::EventCounter;
 
 // The checkpoints of the group, as the `vigia.feeds` topic would keep them: shared by the
 // FakeOwnership of every "process".

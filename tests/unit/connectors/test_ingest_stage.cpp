@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "support/event_counter.h"
 #include "support/log_capture.h"
 #include "sample_feeds.h"
 #include "support/loopback_server.h"
@@ -26,30 +27,7 @@ using vigia::test::LoopbackServer;
 
 namespace {
 
-// Counts events and lets a test wait (bounded) for a number of them.
-class Counter {
- public:
-  void bump() {
-    {
-      std::lock_guard lock(mu_);
-      ++n_;
-    }
-    cv_.notify_all();
-  }
-  bool wait_for(int n, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return n_ >= n; });
-  }
-  int value() {
-    std::lock_guard lock(mu_);
-    return n_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int n_ = 0;
-};
+using Counter = vigia::test::EventCounter;
 
 // A connector whose polls the test scripts; `started` and `finished` count its polls.
 class ScriptedConnector final : public Connector {
