@@ -231,7 +231,10 @@ TEST_CASE("vigia dev tools stay out of the main help but have their own", "[daem
   auto main_help = run_process({vigia_binary(), "--help"});
   CHECK(main_help.exit_code == 0);
   CHECK_THAT(main_help.out, Catch::Contains("run"));
-  CHECK_THAT(main_help.out, !Catch::Contains("dev") && !Catch::Contains("mock-kafka"));
+  // The subcommand list: "dev" is not one of its entries (the binary's own path, shown in the
+  // usage line, may well contain "dev", as build/dev does).
+  const std::string subcommands = main_help.out.substr(main_help.out.find("Subcommands:"));
+  CHECK_THAT(subcommands, !Catch::Contains("\n  dev ") && !Catch::Contains("mock-kafka"));
 
   auto help = run_process({vigia_binary(), "dev", "mock-kafka", "--help"});
   CHECK(help.exit_code == 0);
