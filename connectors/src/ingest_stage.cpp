@@ -555,6 +555,10 @@ struct IngestStage::Impl final : KeyOwnership::Listener {
                  key);
     }
     f->owned->Set(0);
+    // The feed's health is its owner's to report now: no broken/stale alarm left behind here.
+    f->consecutive->Set(0);
+    f->broken_gauge->Set(0);
+    f->stale_gauge->Set(0);
   }
 
   // On the worker, before the first poll after an acquire (the feed is busy: nothing else

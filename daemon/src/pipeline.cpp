@@ -328,11 +328,12 @@ int Pipeline::admin_port() const { return impl_->admin.port(); }
 Status Pipeline::start() {
   const DaemonConfig& c = impl_->prepared.config;
   auto log = log::get("daemon");
+  // Built before the admin server serves anything: a scrape reads the gauges build() creates.
+  if (auto built = impl_->build(); !built.ok()) return built;
   if (!c.http_listen.empty()) {
     if (auto s = impl_->admin.start(c.http_listen); !s.ok()) return s;
     log->info("serving /metrics, /healthz and /readyz on {} (port {})", c.http_listen, impl_->admin.port());
   }
-  if (auto built = impl_->build(); !built.ok()) return built;
   if (impl_->reloader) {
     if (auto s = impl_->reloader->start(); !s.ok()) return s;
   }
