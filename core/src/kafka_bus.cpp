@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "kafka_client.h"
-#include "vigia/core/kafka_stats.h"
 #include "vigia/core/log.h"
 
 namespace vigia {

@@ -1,9 +1,11 @@
 // Helpers shared by the connector tests.
 #pragma once
 
+#include <chrono>
 #include <vector>
 
 #include "vigia/connectors/connector.h"
+#include "vigia/core/bus.h"
 #include "vigia/core/time.h"
 
 namespace vigia::test {
@@ -20,5 +22,16 @@ class CollectingWriter final : public connectors::ItemWriter {
   }
   std::vector<Item> items;
 };
+
+// Every record waiting for `consumer` now (stops at the first empty 10 ms poll).
+inline std::vector<Record> drain(Consumer& consumer) {
+  std::vector<Record> out;
+  while (true) {
+    auto r = consumer.poll(std::chrono::milliseconds(10));
+    if (!r.ok() || !r->has_value()) break;
+    out.push_back(std::move(**r));
+  }
+  return out;
+}
 
 }  // namespace vigia::test

@@ -24,6 +24,7 @@
 
 using namespace vigia;
 using namespace vigia::connectors;
+using vigia::test::drain;
 using vigia::test::kNow;
 using namespace std::chrono_literals;
 
@@ -256,16 +257,6 @@ FeedSpec spec(const std::string& name, std::chrono::milliseconds interval) {
   s.type = "fake";
   s.interval = interval;
   return s;
-}
-
-std::vector<Record> drain(Consumer& consumer) {
-  std::vector<Record> out;
-  while (true) {
-    auto r = consumer.poll(10ms);
-    if (!r.ok() || !r->has_value()) break;
-    out.push_back(std::move(**r));
-  }
-  return out;
 }
 
 std::vector<std::string> titles_of(const std::vector<Record>& records) {

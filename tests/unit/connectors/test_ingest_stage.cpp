@@ -21,6 +21,7 @@
 using namespace vigia;
 using namespace vigia::connectors;
 using vigia::test::CollectingWriter;
+using vigia::test::drain;
 using vigia::test::kNow;
 using namespace std::chrono_literals;
 using vigia::test::LoopbackServer;
@@ -114,16 +115,6 @@ Item item(const std::string& title, const std::string& url) {
   i.title = title;
   i.url = url;
   return i;
-}
-
-std::vector<Record> drain(Consumer& consumer) {
-  std::vector<Record> out;
-  while (true) {
-    auto r = consumer.poll(10ms);
-    if (!r.ok() || !r->has_value()) break;
-    out.push_back(std::move(**r));
-  }
-  return out;
 }
 
 // The value of one series in Prometheus text format, or -1 when absent.
