@@ -15,7 +15,14 @@ BUILD_PACKAGES=(
 # Only the test suite needs these.
 # zlib1g-dev: the HTTP tests build gzip bodies (and a gzip bomb) to check decoding and caps.
 # kcat: the Kafka tests list, produce to and read topics with it, a client independent of Vigía's.
-TEST_PACKAGES=(catch2 zlib1g-dev kcat)
+# prometheus (prometheus, promtool): a real server scrapes the daemon; promtool checks the scrape,
+#   the alert rules and their unit tests. systemd: systemd-analyze verifies the unit and scores it.
+# golang-go and the Go libraries: the Helm chart is rendered with text/template + sprig (as Helm
+#   does) and its values checked against values.schema.json with gojsonschema (Helm's validator).
+TEST_PACKAGES=(
+  catch2 zlib1g-dev kcat prometheus systemd
+  golang-go golang-github-masterminds-sprig-dev golang-github-xeipuuv-gojsonschema-dev golang-gopkg-yaml.v3-dev
+)
 # Only bench/parse_vs_feedparser.sh needs these: the Python feedparser it compares against.
 BENCH_PACKAGES=(python3 python3-feedparser)
 # Shared libraries a runtime-only image needs (kept here so the Dockerfile cannot drift).
