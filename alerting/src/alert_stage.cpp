@@ -1,6 +1,7 @@
 #include "vigia/alerting/alert_stage.h"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -33,7 +34,7 @@ constexpr std::chrono::hours kMaxGrace{24};
 // One consumed hit record, committed once every delivery derived from it has ended.
 struct Ticket {
   Record record;
-  std::size_t remaining = 0;  // guarded by Impl::mu_
+  std::size_t remaining = 0;    // guarded by Impl::mu_
   std::optional<Error> poison;  // set when the record could not be read: rejected, not committed
 };
 using TicketPtr = std::shared_ptr<Ticket>;
@@ -49,10 +50,26 @@ struct Job {
   Timestamp created{};  // when the stage made the alert: max_age and delivery latency count from here
 };
 
-// vigia_alerting_circuit_state values.
-constexpr double kCircuitClosed = 0;
-constexpr double kCircuitHalfOpen = 1;
-constexpr double kCircuitOpen = 2;
+// A sink's circuit breaker as vigia_alerting_circuit_state{sink,state}: one series per state, 1 for
+// the current one. An enum coded as 0/1/2 would make max() or avg_over_time() across sinks meaningless.
+enum class Circuit : std::size_t { kClosed, kHalfOpen, kOpen };
+constexpr std::array<const char*, 3> kCircuitStates{"closed", "half_open", "open"};
+
+class CircuitGauges {
+ public:
+  CircuitGauges(prometheus::Family<prometheus::Gauge>& family, const std::string& sink) {
+    for (std::size_t i = 0; i < kCircuitStates.size(); ++i) {
+      states_[i] = &family.Add({{"sink", sink}, {"state", kCircuitStates[i]}});
+    }
+    set(Circuit::kClosed);
+  }
+  void set(Circuit c) {
+    for (std::size_t i = 0; i < states_.size(); ++i) states_[i]->Set(i == static_cast<std::size_t>(c) ? 1 : 0);
+  }
+
+ private:
+  std::array<prometheus::Gauge*, kCircuitStates.size()> states_{};
+};
 
 // A digest lists this many of its alerts; the count covers all of them.
 constexpr std::size_t kDigestListed = 20;
@@ -61,9 +78,9 @@ constexpr std::size_t kDigestSources = 50;
 // Alerts folded into one message, waiting for it to go out: a rule's while it storms (routed
 // like any alert of the rule), or a digest sink's batch (`sink` set: delivered to it alone).
 struct Digest {
-  std::string sink;  // "" for a storm digest
+  std::string sink;                                  // "" for a storm digest
   std::vector<std::shared_ptr<const Alert>> alerts;  // the first kDigestListed
-  std::vector<TicketPtr> tickets;                     // every folded alert's record (one hold each)
+  std::vector<TicketPtr> tickets;                    // every folded alert's record (one hold each)
   std::uint64_t folded = 0;
   SteadyClock::time_point due;
 };
@@ -101,7 +118,7 @@ struct AlertStage::Impl {
     prometheus::Gauge* depth = nullptr;
     prometheus::Histogram* latency = nullptr;
     prometheus::Histogram* end_to_end = nullptr;
-    prometheus::Gauge* circuit = nullptr;
+    std::optional<CircuitGauges> circuit;
     prometheus::Counter* circuit_opens = nullptr;
     std::thread thread;
   };
@@ -117,15 +134,16 @@ struct AlertStage::Impl {
         failed_(counter_family(metrics, "vigia_alerting_alerts_failed_total",
                                "Alerts dead-lettered, by sink and the reason of the last failure")),
         discarded_(counter_family(metrics, "vigia_alerting_alerts_discarded_total",
-                                  "Alerts a sink did not take, by sink and reason (route: filtered out)")),
+                                  "Alerts a sink did not take, by sink and reason (route: filtered out, mute: muted)")),
         suppressed_(counter_family(metrics, "vigia_alerting_suppressed_total",
                                    "Alerts not sent, by reason: silence, mute, duplicate, throttled, max_updates")),
         stories_(counter_family(metrics, "vigia_alerting_stories_total",
                                 "Story decisions that produce output: new, update, digest (folded into one)")),
         storm_mode_(gauge_family(metrics, "vigia_alerting_storm_mode",
                                  "1 while a rule fires so often that its alerts go to a digest, by rule")),
-        digests_sent_(
-            &counter_family(metrics, "vigia_alerting_digests_sent_total", "Storm digests handed to the sinks").Add({})) {
+        digests_sent_(&counter_family(metrics, "vigia_alerting_digests_sent_total",
+                                      "Digests handed to the sinks: storm digests and digest_every batches")
+                           .Add({})) {
     hits_received_ =
         &counter_family(metrics, "vigia_alerting_hits_received_total", "Hit records consumed from the bus").Add({});
     auto& sent_family = counter_family(metrics, "vigia_alerting_alerts_sent_total", "Alerts delivered, by sink");
@@ -138,8 +156,9 @@ struct AlertStage::Impl {
     auto& end_to_end_family =
         histogram_family(metrics, "vigia_alerting_end_to_end_latency_seconds",
                          "Time from the item's fetch to its alert's successful delivery, by sink");
-    auto& circuit_family = gauge_family(metrics, "vigia_alerting_circuit_state",
-                                        "Circuit breaker per sink: 0 closed, 1 half-open (trial attempt), 2 open");
+    auto& circuit_family =
+        gauge_family(metrics, "vigia_alerting_circuit_state",
+                     "Circuit breaker per sink: 1 for its current state (closed, half_open: a trial attempt, open)");
     auto& circuit_opens_family =
         counter_family(metrics, "vigia_alerting_circuit_opens_total", "Times a sink's circuit breaker opened");
 
@@ -161,7 +180,7 @@ struct AlertStage::Impl {
       w->depth = &depth_family.Add({{"sink", spec.name}});
       w->latency = &latency_family.Add({{"sink", spec.name}}, kLatencyBuckets);
       w->end_to_end = &end_to_end_family.Add({{"sink", spec.name}}, kLatencyBuckets);
-      w->circuit = &circuit_family.Add({{"sink", spec.name}});
+      w->circuit.emplace(circuit_family, spec.name);
       w->circuit_opens = &circuit_opens_family.Add({{"sink", spec.name}});
       w->spec = std::move(spec);
       w->sink = std::move(sink);
@@ -304,16 +323,17 @@ struct AlertStage::Impl {
       tickets_.push_back(ticket);
     }
     for (auto& [w, job] : jobs) {
-    if (w->spec.digest_every.count() > 0) {
-      batch(*w, std::move(job));  // a digest receiver: the alert waits for the batch
-    } else {
-      enqueue(*w, std::move(job));
+      if (w->spec.digest_every.count() > 0) {
+        batch(*w, std::move(job));  // a digest receiver: the alert waits for the batch
+      } else {
+        enqueue(*w, std::move(job));
+      }
     }
-  }
   }
 
   // The sinks an alert goes to: the routing tree's receivers, or without one every sink whose own
-  // min_severity and categories accept it. Counts what routing filters out or mutes.
+  // min_severity and categories accept it. Counts, per sink, what routing filtered out or muted, and
+  // an alert every receiver of which was muted as one suppressed alert.
   std::vector<Worker*> receivers_of(const Alert& alert, Timestamp now) {
     std::vector<Worker*> out;
     if (!options_.router) {
@@ -332,14 +352,17 @@ struct AlertStage::Impl {
       return out;
     }
     const RouteResult r = options_.router->route(alert, now);
-    if (!r.muted.empty()) suppressed_.Add({{"reason", "mute"}}).Increment(static_cast<double>(r.muted.size()));
     for (auto& w : workers_) {
-      if (std::find(r.receivers.begin(), r.receivers.end(), w->spec.name) != r.receivers.end()) {
+      const std::string& name = w->spec.name;
+      if (std::find(r.receivers.begin(), r.receivers.end(), name) != r.receivers.end()) {
         out.push_back(w.get());
+      } else if (std::any_of(r.muted.begin(), r.muted.end(), [&](const auto& m) { return m.receiver == name; })) {
+        discarded_.Add({{"sink", name}, {"reason", "mute"}}).Increment();
       } else {
-        discarded_.Add({{"sink", w->spec.name}, {"reason", "route"}}).Increment();
+        discarded_.Add({{"sink", name}, {"reason", "route"}}).Increment();
       }
     }
+    if (out.empty() && !r.muted.empty()) suppressed_.Add({{"reason", "mute"}}).Increment();
     return out;
   }
 
@@ -408,9 +431,9 @@ struct AlertStage::Impl {
     }
     cv_.notify_all();
     digests_sent_->Increment();
-    log_->info("{}: {} alert(s) in one, to {} sink(s)", d.sink.empty() ? "storm digest for rule " + digest->rule
-                                                                       : "digest for sink " + d.sink,
-               d.folded, targets.size());
+    log_->info("{}: {} alert(s) in one, to {} sink(s)",
+               d.sink.empty() ? "storm digest for rule " + digest->rule : "digest for sink " + d.sink, d.folded,
+               targets.size());
     for (auto* w : targets) enqueue(*w, Job{digest, d.tickets, 0, {}, now});
   }
 
@@ -426,7 +449,8 @@ struct AlertStage::Impl {
     a.first_seen = first.first_seen;
     a.last_seen = first.last_seen;
     for (const auto& alert : d.alerts) {
-      if (severity_rank(alert->severity).value_or(0) > severity_rank(a.severity).value_or(0)) a.severity = alert->severity;
+      if (severity_rank(alert->severity).value_or(0) > severity_rank(a.severity).value_or(0))
+        a.severity = alert->severity;
       a.score = std::max(a.score, alert->score);
       a.first_seen = std::min(a.first_seen, alert->first_seen);
       a.last_seen = std::max(a.last_seen, alert->last_seen);
@@ -579,7 +603,7 @@ struct AlertStage::Impl {
                       (job.attempts ? ", last " + job.last.reason + ": " + job.last.message : std::string()));
       return;
     }
-    if (w.consecutive_failures >= w.spec.retry.circuit_failures) w.circuit->Set(kCircuitHalfOpen);
+    if (w.consecutive_failures >= w.spec.retry.circuit_failures) w.circuit->set(Circuit::kHalfOpen);
     ++job.attempts;
     DeliveryResult r;
     try {
@@ -593,7 +617,7 @@ struct AlertStage::Impl {
     if (r.outcome == Delivery::kDelivered) {
       if (!was_healthy) log_->info("sink {}: delivering again", w.spec.name);
       w.consecutive_failures = 0;
-      w.circuit->Set(kCircuitClosed);
+      w.circuit->set(Circuit::kClosed);
       w.sent->Increment();
       const auto now = clock_->now();
       w.latency->Observe(std::max(0.0, std::chrono::duration<double>(now - job.created).count()));
@@ -610,7 +634,7 @@ struct AlertStage::Impl {
         std::lock_guard lock(w.mu);
         w.open_until = SteadyClock::now() + w.spec.retry.circuit_cooldown;
       }
-      w.circuit->Set(kCircuitOpen);
+      w.circuit->set(Circuit::kOpen);
       w.circuit_opens->Increment();
       log_->warn("sink {}: circuit open after {} failures in a row; next trial in {} ms", w.spec.name,
                  w.consecutive_failures, w.spec.retry.circuit_cooldown.count());
@@ -751,7 +775,7 @@ struct AlertStage::Impl {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<TicketPtr> tickets_;  // consumed, not yet committed, in poll order
+  std::deque<TicketPtr> tickets_;          // consumed, not yet committed, in poll order
   std::map<std::string, Digest> digests_;  // by rule; guarded by mu_
   // Consumer thread only.
   std::set<std::string> storming_;

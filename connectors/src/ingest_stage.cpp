@@ -163,7 +163,8 @@ struct IngestStage::Impl final : KeyOwnership::Listener {
         sent_(counter_family(metrics, "vigia_connectors_items_sent_total", "Items published to the bus.")),
         discarded_(counter_family(metrics, "vigia_connectors_items_discarded_total",
                                   "Items dropped before the bus, by reason (duplicate, invalid, publish).")),
-        errors_(counter_family(metrics, "vigia_connectors_errors_total", "Failed feed polls, by reason.")) {
+        errors_(counter_family(metrics, "vigia_connectors_errors_total",
+                               "Ingest failures by reason: failed polls and, in Kafka mode, feed checkpoints")) {
     auto& fetches = counter_family(metrics, "vigia_connectors_fetches_total", "Feed polls, by result.");
     auto& bytes = counter_family(metrics, "vigia_connectors_received_bytes_total", "Bytes read from feeds.");
     auto& duration = histogram_family(metrics, "vigia_connectors_fetch_duration_seconds", "Time one feed poll took.");

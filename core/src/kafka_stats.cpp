@@ -154,8 +154,10 @@ KafkaStatsExporter::KafkaStatsExporter(MetricsRegistry& registry, std::string cl
                                     "Messages in the producer's queues, not yet acknowledged by a broker")),
       queue_bytes_(&gauge_family(registry, "vigia_kafka_producer_queue_bytes",
                                  "Bytes of the messages in the producer's queues")),
-      latency_(&gauge_family(registry, "vigia_kafka_request_latency_seconds",
-                             "Round-trip time of requests to a broker over the last statistics interval")),
+      latency_avg_(&gauge_family(registry, "vigia_kafka_request_latency_avg_seconds",
+                                 "Mean round-trip time of requests to a broker over the last statistics interval")),
+      latency_p99_(&gauge_family(registry, "vigia_kafka_request_latency_p99_seconds",
+                                 "99th percentile round-trip time of requests to a broker over the last interval")),
       rebalances_(&counter_family(registry, "vigia_kafka_rebalances_total",
                                   "Consumer group rebalances (assignments and revocations)")),
       tx_messages_(&counter_family(registry, "vigia_kafka_tx_messages_total", "Messages produced to the brokers")),
@@ -178,7 +180,7 @@ Status KafkaStatsExporter::update(std::string_view json) {
 
 void KafkaStatsExporter::apply(const Document& doc) {
   const Labels client{{"client", client_}};
-  Values lag, assigned, queue_messages, queue_bytes, latency;
+  Values lag, assigned, queue_messages, queue_bytes, latency_avg, latency_p99;
 
   if (doc.type == "consumer") {
     for (const auto& p : doc.lags) {
@@ -208,21 +210,18 @@ void KafkaStatsExporter::apply(const Document& doc) {
 
     // A coordinator connection shares the broker's id but holds JoinGroup for whole rebalances.
     if (b.source == "logical" || b.rtt_samples <= 0) continue;
-    if (b.rtt_avg_us) {
-      latency[{{"client", client_}, {"broker", broker}, {"stat", "avg"}}] =
-          static_cast<double>(*b.rtt_avg_us) / kMicrosPerSecond;
-    }
-    if (b.rtt_p99_us) {
-      latency[{{"client", client_}, {"broker", broker}, {"stat", "p99"}}] =
-          static_cast<double>(*b.rtt_p99_us) / kMicrosPerSecond;
-    }
+    // Two gauges, not one with a stat label: an average and a quantile must never be aggregated together.
+    const Labels at{{"client", client_}, {"broker", broker}};
+    if (b.rtt_avg_us) latency_avg[at] = static_cast<double>(*b.rtt_avg_us) / kMicrosPerSecond;
+    if (b.rtt_p99_us) latency_p99[at] = static_cast<double>(*b.rtt_p99_us) / kMicrosPerSecond;
   }
 
   set_gauges(*lag_, std::move(lag));
   set_gauges(*assigned_, std::move(assigned));
   set_gauges(*queue_messages_, std::move(queue_messages));
   set_gauges(*queue_bytes_, std::move(queue_bytes));
-  set_gauges(*latency_, std::move(latency));
+  set_gauges(*latency_avg_, std::move(latency_avg));
+  set_gauges(*latency_p99_, std::move(latency_p99));
 }
 
 void KafkaStatsExporter::set_gauges(prometheus::Family<prometheus::Gauge>& family, Values values) {

@@ -85,7 +85,7 @@ int fetch_forever(std::vector<std::pair<connectors::FeedSpec, connectors::Connec
                   SignalWatcher& signals) {
   MemoryBus bus(1024);
   auto consumer = bus.subscribe(topics::kItems, "fetch");
-  prometheus::Registry metrics;
+  vigia::MetricsRegistry metrics;
   connectors::IngestOptions options;
   options.events_topic.clear();  // no alert stage here to route feed-health events to
   connectors::IngestStage stage(std::move(feeds), bus, metrics, system_clock(), options);

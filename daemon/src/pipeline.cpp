@@ -176,7 +176,7 @@ std::vector<KafkaTopicSpec> kafka_topics(const KafkaConfig& k) {
 
 struct Pipeline::Impl {
   explicit Impl(Prepared p)
-      : prepared(std::move(p)), metrics(std::make_shared<prometheus::Registry>()), admin(*metrics, [this] {
+      : prepared(std::move(p)), metrics(std::make_shared<MetricsRegistry>()), admin(*metrics, [this] {
           refresh_gauges();
         }) {}
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -17,8 +18,7 @@ using namespace std::chrono_literals;
 
 // vigia_rule_matches_total series by their labels (rule, category, severity): keyed by all three
 // so that a reload that changes a rule's severity counts it under the new labels.
-using MatchCounters =
-    std::map<std::tuple<std::string, std::string, std::string>, prometheus::Counter*, std::less<>>;
+using MatchCounters = std::map<std::tuple<std::string, std::string, std::string>, prometheus::Counter*, std::less<>>;
 using MatchCountersPtr = std::shared_ptr<const MatchCounters>;
 
 // What one worker scores with: a snapshot of the store and a Scorer (owning its Hyperscan scratch)
@@ -35,26 +35,31 @@ struct ScoreStage::Impl {
       : store(std::move(r)),
         bus(b),
         options(std::move(o)),
-        received(counter_family(m, "vigia_rules_items_received_total", "Items taken from the bus by the scorer").Add({})),
+        received(
+            counter_family(m, "vigia_rules_items_received_total", "Items taken from the bus by the scorer").Add({})),
         scored(counter_family(m, "vigia_rules_items_scored_total", "Items scored against the rule set").Add({})),
         hits_sent(counter_family(m, "vigia_rules_hits_sent_total", "Hits published for the alert stage").Add({})),
         errors(counter_family(m, "vigia_rules_errors_total", "Scoring failures by reason")),
         discarded(counter_family(m, "vigia_rules_items_discarded_total", "Items that could not be scored, by reason")),
         matches(counter_family(m, "vigia_rule_matches_total", "Rule matches by rule, category and severity")),
+        entity_matches(counter_family(m, "vigia_rules_entity_matches_total",
+                                      "Matching items per entity of a rule-pack list (e.g. a state), by category")),
         detector_signals(counter_family(m, "vigia_rules_detector_signals_total",
                                         "Signals of the stateful detectors by detector, category and severity")),
         scan_seconds(histogram_family(m, "vigia_rules_scan_duration_seconds", "Time to score one item")
                          .Add({}, prometheus::Histogram::BucketBoundaries{1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3,
-                                                                          2.5e-3, 1e-2, 1e-1})),
-        ruleset_info(gauge_family(m, "vigia_rules_ruleset_info",
-                                  "The loaded rule set (value 1), labelled by its version hash")),
-        rule_count(gauge_family(m, "vigia_rules_rules", "Enabled rules in the loaded set").Add({})),
+                                                                          2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1, 0.5})),
+        ruleset_info(
+            gauge_family(m, "vigia_rules_ruleset_info", "The loaded rule set (value 1), labelled by its version hash")),
+        rule_count(gauge_family(m, "vigia_rules_enabled_rules", "Enabled rules in the loaded set").Add({})),
         expression_count(
             gauge_family(m, "vigia_rules_expressions", "Expressions compiled into the Hyperscan database").Add({})),
         compile_seconds(
-            gauge_family(m, "vigia_rules_compile_duration_seconds", "Time the loaded rule set took to compile").Add({})) {
+            gauge_family(m, "vigia_rules_compile_duration_seconds", "Time the loaded rule set took to compile")
+                .Add({})) {
     // Called at once with the current set, then before every swap becomes visible to workers.
-    listener = store->add_listener([this](const RuleSetPtr& previous, const RuleSetPtr& next) { on_swap(previous, next); });
+    listener =
+        store->add_listener([this](const RuleSetPtr& previous, const RuleSetPtr& next) { on_swap(previous, next); });
   }
 
   ~Impl() { store->remove_listener(listener); }
@@ -73,8 +78,9 @@ struct ScoreStage::Impl {
     auto next_counters = std::make_shared<MatchCounters>(match_counters ? *match_counters : MatchCounters{});
     for (const auto& rule : next->rules()) {
       if (!rule.enabled) continue;
-      next_counters->try_emplace({rule.id, rule.category, rule.severity},
-                                 &matches.Add({{"rule", rule.id}, {"category", rule.category}, {"severity", rule.severity}}));
+      next_counters->try_emplace(
+          {rule.id, rule.category, rule.severity},
+          &matches.Add({{"rule", rule.id}, {"category", rule.category}, {"severity", rule.severity}}));
     }
     match_counters = std::move(next_counters);
     // Every enabled detector's signal series from zero, like the rules' matches.
@@ -166,15 +172,17 @@ struct ScoreStage::Impl {
     if (options.detectors) {
       // With this worker's set: an item is judged by one rule-set version, detectors included.
       for (const auto& s : options.detectors->apply(*rules, *item, result)) {
-        detector_signals.Add({{"detector", s.detector}, {"category", s.category}, {"severity", s.severity}}).Increment();
+        detector_signals.Add({{"detector", s.detector}, {"category", s.category}, {"severity", s.severity}})
+            .Increment();
       }
     }
     if (!result.matches.empty()) {
       for (const auto& m : result.matches) {
-        const auto labels = std::make_tuple(std::string_view(m.rule), std::string_view(m.category),
-                                            std::string_view(m.severity));
+        const auto labels =
+            std::make_tuple(std::string_view(m.rule), std::string_view(m.category), std::string_view(m.severity));
         if (auto it = w.counters->find(labels); it != w.counters->end()) it->second->Increment();
       }
+      count_entities(result);
       Hit hit{std::move(*item), std::move(result.matches), std::move(result.entities)};
       if (auto published = publish_hits(std::move(hit)); !published.ok()) {
         if (published.error().reason == "closed") return;  // stopping: reported as pending, not lost
@@ -192,6 +200,20 @@ struct ScoreStage::Impl {
     if (auto committed = consumer.commit(record); !committed.ok()) {
       errors.Add({{"reason", "commit"}}).Increment();
       log::get("rules")->error("commit failed: {}", committed.error().message);
+    }
+  }
+
+  // Entity lists are pack content (states, cartels, leaders), so the labels stay bounded. An item
+  // counts once per entity and category, however many of the category's rules it matched.
+  void count_entities(const ScoreResult& result) {
+    std::set<std::string_view> categories;
+    for (const auto& m : result.matches) categories.insert(m.category);
+    for (const auto& [list, names] : result.entities) {
+      for (const auto& name : names) {
+        for (const auto category : categories) {
+          entity_matches.Add({{"list", list}, {"entity", name}, {"category", std::string(category)}}).Increment();
+        }
+      }
     }
   }
 
@@ -231,6 +253,7 @@ struct ScoreStage::Impl {
   prometheus::Family<prometheus::Counter>& errors;
   prometheus::Family<prometheus::Counter>& discarded;
   prometheus::Family<prometheus::Counter>& matches;
+  prometheus::Family<prometheus::Counter>& entity_matches;
   prometheus::Family<prometheus::Counter>& detector_signals;
   prometheus::Histogram& scan_seconds;
   prometheus::Family<prometheus::Gauge>& ruleset_info;

@@ -285,6 +285,48 @@ TEST_CASE("alerts are routed to sinks by min_severity and categories", "[alertin
   CHECK(h.bus.pending(topics::kHits) == 0);
 }
 
+TEST_CASE("a muted receiver is counted per sink, and an alert every receiver of which was muted once",
+          "[alerting][stage]") {
+  Harness h;
+  auto all = std::make_unique<ScriptedSink>(always(Delivery::kDelivered));
+  auto all_state = all->state();
+  Sinks sinks;
+  sinks.emplace_back(scripted_spec("all"), std::move(all));
+  sinks.emplace_back(scripted_spec("urgent"), std::make_unique<ScriptedSink>(always(Delivery::kDelivered)));
+
+  RoutingConfig routing;
+  TimeInterval always_on;  // no weekdays or times: it always holds
+  always_on.name = "always";
+  always_on.specs.push_back(TimeSpec{});
+  routing.time_intervals = {always_on};
+  routing.root.receivers = std::vector<std::string>{"all"};
+  RouteSpec urgent;
+  urgent.matchers.push_back(*Matcher::parse("rule=cjng-activity"));
+  urgent.receivers = std::vector<std::string>{"urgent"};
+  urgent.mute_time_intervals = std::vector<std::string>{"always"};
+  routing.root.routes = {urgent};
+  auto router = Router::make(routing);
+  REQUIRE(router.ok());
+  AlertStageOptions options = h.options();
+  options.router = std::make_shared<const Router>(std::move(*router));
+  AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, options);
+  stage.start();
+  h.publish(sample_hit("item-1"));  // cjng-activity goes to the muted "urgent", huachicol to "all"
+  h.close_and_drain(stage);
+
+  {
+    std::lock_guard lock(all_state->mu);
+    REQUIRE(all_state->alerts.size() == 1);
+    CHECK(all_state->alerts[0].rule == "huachicol");
+  }
+  const std::string text = h.metrics_text();
+  CHECK(metric_value(text, "vigia_alerting_alerts_discarded_total", {{"sink", "urgent"}, {"reason", "mute"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_alerts_discarded_total", {{"sink", "urgent"}, {"reason", "route"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_alerts_discarded_total", {{"sink", "all"}, {"reason", "route"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_suppressed_total", {{"reason", "mute"}}) == 1);
+  CHECK(h.bus.pending(topics::kHits) == 0);
+}
+
 TEST_CASE("an undecodable hit record is counted, committed and skipped while later hits still alert",
           "[alerting][stage]") {
   Harness h;
@@ -460,7 +502,10 @@ TEST_CASE("failures in a row open a sink's circuit: no attempt during the cool-d
   h.publish(single_match_hit("item-1"));
   REQUIRE(state->wait_calls(3) >= 3);
   // While open, the gauge says so and nothing is attempted.
-  CHECK(eventually([&] { return metric_value(h.metrics_text(), "vigia_alerting_circuit_state", {{"sink", "flaky"}}) == 2; }));
+  CHECK(eventually([&] {
+    return metric_value(h.metrics_text(), "vigia_alerting_circuit_state", {{"sink", "flaky"}, {"state", "open"}}) == 1;
+  }));
+  CHECK(metric_value(h.metrics_text(), "vigia_alerting_circuit_state", {{"sink", "flaky"}, {"state", "closed"}}) == 0);
   REQUIRE(state->wait_calls(4) == 4);
   h.close_and_drain(stage);
   {
@@ -471,7 +516,9 @@ TEST_CASE("failures in a row open a sink's circuit: no attempt during the cool-d
   }
   const std::string text = h.metrics_text();
   CHECK(metric_value(text, "vigia_alerting_circuit_opens_total", {{"sink", "flaky"}}) == 1);
-  CHECK(metric_value(text, "vigia_alerting_circuit_state", {{"sink", "flaky"}}) == 0);
+  CHECK(metric_value(text, "vigia_alerting_circuit_state", {{"sink", "flaky"}, {"state", "closed"}}) == 1);
+  CHECK(metric_value(text, "vigia_alerting_circuit_state", {{"sink", "flaky"}, {"state", "open"}}) == 0);
+  CHECK(metric_value(text, "vigia_alerting_circuit_state", {{"sink", "flaky"}, {"state", "half_open"}}) == 0);
   CHECK(metric_value(text, "vigia_alerting_alerts_sent_total", {{"sink", "flaky"}}) == 1);
   CHECK(h.dead_letters().empty());
 }
@@ -498,7 +545,8 @@ TEST_CASE("an alert older than max_age is dead-lettered instead of tried again",
   REQUIRE(letters.size() == 1);
   CHECK_THAT(letters[0], Catch::Contains(R"("reason":"max_age")"));
   CHECK_THAT(letters[0], Catch::Contains("last timeout: no answer"));
-  CHECK(metric_value(h.metrics_text(), "vigia_alerting_alerts_failed_total", {{"sink", "slow"}, {"reason", "max_age"}}) == 1);
+  CHECK(metric_value(h.metrics_text(), "vigia_alerting_alerts_failed_total",
+                     {{"sink", "slow"}, {"reason", "max_age"}}) == 1);
   CHECK(h.bus.pending(topics::kHits) == 0);
 }
 
@@ -514,7 +562,8 @@ Hit outlet_hit(int n) {
       {"Proceso", "CJNG entrega despensas a vecinos de Tecalitlán",
        "Sujetos armados repartieron despensas marcadas con las siglas del CJNG entre vecinos de Tecalitlán, Jalisco."},
       {"La Jornada", "En Tecalitlán, hombres armados del CJNG reparten despensas",
-       "Las despensas llevaban el logo del CJNG; vecinos de Tecalitlán, Jalisco, dijeron que hombres armados las dejaron."},
+       "Las despensas llevaban el logo del CJNG; vecinos de Tecalitlán, Jalisco, dijeron que hombres armados las "
+       "dejaron."},
       {"Reforma", "Despensas con logo del CJNG llegan a Tecalitlán",
        "Hombres armados repartieron despensas con el logo del CJNG a vecinos de Tecalitlán, en Jalisco."}};
   const auto& [source, title, summary] = kOutlets.at(static_cast<std::size_t>(n));
@@ -606,12 +655,16 @@ TEST_CASE("a rule that storms is folded into one digest that says how many alert
   AlertStage stage(std::move(sinks), h.bus, h.metrics, h.clock, o);
   stage.start();
   // Ten different stories of one rule: no two share a word.
-  const std::vector<std::string> titles = {
-      "Balacera en Celaya deja tres heridos",        "Bloquean carretera federal hacia Apatzingán",
-      "Incendian vehículos frente a palacio municipal", "Localizan narcolaboratorio en sierra sinaloense",
-      "Emboscada contra policías estatales michoacanos", "Queman tienda departamental tras extorsión",
-      "Desplazados huyen rumbo Guatemala",             "Hallan fosa clandestina cerca Irapuato",
-      "Atacan bar céntrico durante madrugada",         "Secuestran transportistas zacatecanos"};
+  const std::vector<std::string> titles = {"Balacera en Celaya deja tres heridos",
+                                           "Bloquean carretera federal hacia Apatzingán",
+                                           "Incendian vehículos frente a palacio municipal",
+                                           "Localizan narcolaboratorio en sierra sinaloense",
+                                           "Emboscada contra policías estatales michoacanos",
+                                           "Queman tienda departamental tras extorsión",
+                                           "Desplazados huyen rumbo Guatemala",
+                                           "Hallan fosa clandestina cerca Irapuato",
+                                           "Atacan bar céntrico durante madrugada",
+                                           "Secuestran transportistas zacatecanos"};
   for (int n = 0; n < 10; ++n) {
     Hit hit = single_match_hit("storm-" + std::to_string(n));
     hit.item.title = titles[static_cast<std::size_t>(n)];
@@ -675,7 +728,7 @@ TEST_CASE("a digest sink gets one message per interval for the alerts routed to 
   stage.start();
   for (int n = 0; n < 4; ++n) h.publish(sample_hit("item-" + std::to_string(n)));  // a high and a low alert each
   h.close_and_drain(stage);
-  CHECK(floor->calls == 4);  // the four high alerts, one by one
+  CHECK(floor->calls == 4);    // the four high alerts, one by one
   REQUIRE(daily->calls == 1);  // all eight in one digest
   const Alert& digest = daily->alerts[0];
   CHECK(digest.rule == "vigia-digest");

@@ -200,7 +200,7 @@ TEST_CASE("KafkaStatsExporter exports the statistics of a real producer and cons
   REQUIRE(consume(consumer.get(), 2) == 2);
 
   const std::string lag = R"(vigia_kafka_consumer_lag{client="score-consumer-0",partition="1",topic="events"})";
-  const std::string p99 = R"(vigia_kafka_request_latency_seconds{broker="1",client="score-consumer-0",stat="p99"})";
+  const std::string p99 = R"(vigia_kafka_request_latency_p99_seconds{broker="1",client="score-consumer-0"})";
   CHECK(consumer.feed_until([&](const std::string& m) { return sample(m, lag) && sample(m, p99); }));
   metrics = serialize_metrics(registry);
   INFO(metrics);
@@ -210,7 +210,7 @@ TEST_CASE("KafkaStatsExporter exports the statistics of a real producer and cons
   CHECK_FALSE(sample(metrics, R"(vigia_kafka_consumer_lag{client="score-consumer-0",partition="0",topic="events"})"));
   CHECK(occurrences(metrics, R"(partition="-1")") == 0);
   CHECK(sample(metrics, p99) > 0);
-  CHECK(sample(metrics, R"(vigia_kafka_request_latency_seconds{broker="1",client="score-consumer-0",stat="avg"})") > 0);
+  CHECK(sample(metrics, R"(vigia_kafka_request_latency_avg_seconds{broker="1",client="score-consumer-0"})") > 0);
   CHECK(sample(metrics, R"(vigia_kafka_broker_errors_total{broker="1",client="score-consumer-0",kind="timeout"})"));
   CHECK(sample(metrics, R"(vigia_kafka_assigned_partitions{client="score-consumer-0"})") == 2);
   CHECK(sample(metrics, R"(vigia_kafka_rebalances_total{client="score-consumer-0"})") >= 1);
@@ -341,10 +341,10 @@ TEST_CASE("KafkaStatsExporter labels brokers by id and leaves out bootstrap and 
   CHECK(sample(metrics, R"(vigia_kafka_broker_errors_total{broker="1",client="c",kind="timeout"})") == 2);
   CHECK(sample(metrics, R"(vigia_kafka_broker_errors_total{broker="2",client="c",kind="tx"})") == 0);
   // Latency in seconds, from the broker's own connection only.
-  CHECK(sample(metrics, R"(vigia_kafka_request_latency_seconds{broker="1",client="c",stat="avg"})") == Approx(0.002));
-  CHECK(sample(metrics, R"(vigia_kafka_request_latency_seconds{broker="1",client="c",stat="p99"})") == Approx(0.004));
+  CHECK(sample(metrics, R"(vigia_kafka_request_latency_avg_seconds{broker="1",client="c"})") == Approx(0.002));
+  CHECK(sample(metrics, R"(vigia_kafka_request_latency_p99_seconds{broker="1",client="c"})") == Approx(0.004));
   // No requests to broker 2 in the interval: no latency rather than a 0.
-  CHECK_FALSE(sample(metrics, R"(vigia_kafka_request_latency_seconds{broker="2",client="c",stat="avg"})"));
+  CHECK_FALSE(sample(metrics, R"(vigia_kafka_request_latency_avg_seconds{broker="2",client="c"})"));
   CHECK(occurrences(metrics, R"(broker="-1")") == 0);
   CHECK(occurrences(metrics, "bootstrap") == 0);
 }
@@ -365,6 +365,6 @@ TEST_CASE("KafkaStatsExporters share a registry and a destroyed one takes its ga
   const std::string metrics = serialize_metrics(registry);
   CHECK(sample(metrics, R"(vigia_kafka_producer_queue_messages{client="items-producer"})") == 2);
   CHECK_FALSE(sample(metrics, R"(vigia_kafka_producer_queue_messages{client="hits-producer"})"));
-  CHECK_FALSE(sample(metrics, R"(vigia_kafka_request_latency_seconds{broker="1",client="hits-producer",stat="avg"})"));
+  CHECK_FALSE(sample(metrics, R"(vigia_kafka_request_latency_avg_seconds{broker="1",client="hits-producer"})"));
   CHECK(sample(metrics, R"(vigia_kafka_tx_messages_total{client="hits-producer"})") == 8);  // counters stay
 }

@@ -15,7 +15,7 @@ Result<HttpResponse> get(int port, const std::string& path) {
 }  // namespace
 
 TEST_CASE("admin server serves metrics, liveness and readiness", "[daemon][http]") {
-  prometheus::Registry registry;
+  vigia::MetricsRegistry registry;
   counter_family(registry, "vigia_test_things_total", "Things").Add({{"kind", "a"}}).Increment(3);
   int scrapes = 0;
   daemon::AdminServer admin(registry, [&] { ++scrapes; });
@@ -38,7 +38,7 @@ TEST_CASE("admin server serves metrics, liveness and readiness", "[daemon][http]
 }
 
 TEST_CASE("admin server reports a port it cannot bind", "[daemon][http]") {
-  prometheus::Registry registry;
+  vigia::MetricsRegistry registry;
   daemon::AdminServer first(registry, {});
   REQUIRE(first.start("127.0.0.1:0").ok());
   daemon::AdminServer second(registry, {});

@@ -94,7 +94,7 @@ struct Rig {
   fs::path rules_dir = dir / "rules";
   MemoryBus bus{64};
   ConsumerPtr hits = bus.subscribe(topics::kHits, "test");
-  prometheus::Registry registry;
+  vigia::MetricsRegistry registry;
   rules::RuleStorePtr store;
   std::unique_ptr<rules::ScoreStage> stage;
   std::unique_ptr<RuleReloader> reloader;

@@ -50,7 +50,7 @@ TEST_CASE(
     "the silences API creates, lists and expires silences that "
     "is_silenced then honours",
     "[daemon][http][silence]") {
-  prometheus::Registry registry;
+  vigia::MetricsRegistry registry;
   vigia::test::TempDir dir;
   auto db = StateDb::open(dir / "vigia.db");
   REQUIRE(db.ok());
@@ -138,7 +138,7 @@ TEST_CASE(
 }
 
 TEST_CASE("the silences API is closed when no token is configured", "[daemon][http][silence]") {
-  prometheus::Registry registry;
+  vigia::MetricsRegistry registry;
   auto opened = alerting::SilenceStore::open(nullptr);
   REQUIRE(opened.ok());
   std::shared_ptr<alerting::SilenceStore> store = std::move(*opened);

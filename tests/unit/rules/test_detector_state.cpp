@@ -110,7 +110,7 @@ struct Detect {
   Scorer scorer;
   StateDbPtr db;
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(kT0);
-  prometheus::Registry metrics;
+  vigia::MetricsRegistry metrics;
   std::unique_ptr<DetectorState> state;
   std::vector<DetectorSignal> last;
   int items = 0;
@@ -677,7 +677,7 @@ novelty:
 )");
   MemoryBus bus(16);
   auto hits = bus.subscribe(topics::kHits, "test");
-  prometheus::Registry registry;
+  vigia::MetricsRegistry registry;
   auto clock = std::make_shared<ManualClock>(kT0);
   ScoreStageOptions options;
   options.workers = 2;

@@ -103,7 +103,7 @@ TEST_CASE("score stage follows a swap in its rule-set gauges and starts new rule
   const RuleSetPtr b = load(kPackB, "b.yaml");
   auto store = std::make_shared<RuleStore>(a);
   MemoryBus bus(16);
-  prometheus::Registry registry;
+  vigia::MetricsRegistry registry;
   ScoreStage stage(store, bus, registry, {.workers = 1});
 
   std::string metrics = serialize_metrics(registry);
@@ -115,7 +115,7 @@ TEST_CASE("score stage follows a swap in its rule-set gauges and starts new rule
   metrics = serialize_metrics(registry);
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_ruleset_info{version=\"" + b->version() + "\"} 1"));
   CHECK_THAT(metrics, !Catch::Contains("version=\"" + a->version() + "\""));  // one info series, the running one
-  CHECK_THAT(metrics, Catch::Contains("vigia_rules_rules 1"));
+  CHECK_THAT(metrics, Catch::Contains("vigia_rules_enabled_rules 1"));
   CHECK_THAT(metrics, Catch::Contains("vigia_rules_expressions 3"));
   CHECK_THAT(metrics, Catch::Contains(R"(vigia_rule_matches_total{category="test",rule="rule-b",severity="high"} 0)"));
   // A counter never disappears from a scrape: rule-a's series stays.
@@ -129,7 +129,7 @@ TEST_CASE("under a steady stream and repeated reloads, every item is scored exac
   auto store = std::make_shared<RuleStore>(a);
   MemoryBus bus(64);
   auto hits = bus.subscribe(topics::kHits, "test");
-  prometheus::Registry registry;
+  vigia::MetricsRegistry registry;
   ScoreStage stage(store, bus, registry, {.workers = 3});
   stage.start();
 

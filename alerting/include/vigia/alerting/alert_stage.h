@@ -11,16 +11,17 @@
 //   vigia_alerting_alerts_failed_total{sink,reason}       dead-lettered
 //   vigia_alerting_delivery_retries_total{sink}
 //   vigia_alerting_errors_total{reason}                   e.g. undecodable hit records
-//   vigia_alerting_alerts_discarded_total{sink,reason}    filtered by route (reason="route")
+//   vigia_alerting_alerts_discarded_total{sink,reason}    filtered by route (reason="route") or muted ("mute")
 //   vigia_alerting_queue_depth{sink}                      gauge: waiting alerts, retries included
 //   vigia_alerting_delivery_latency_seconds{sink}         histogram: alert creation to delivery
 //   vigia_alerting_end_to_end_latency_seconds{sink}       histogram: item fetched to alert delivered
-//   vigia_alerting_circuit_state{sink}                    gauge: 0 closed, 1 half-open, 2 open
+//   vigia_alerting_circuit_state{sink,state}              gauge: 1 for the current state (closed, half_open, open)
 //   vigia_alerting_circuit_opens_total{sink}
-//   vigia_alerting_suppressed_total{reason}              silence, mute, duplicate, throttled, max_updates
+//   vigia_alerting_suppressed_total{reason}               silence, mute (every receiver muted), duplicate, throttled,
+//                                                         max_updates
 //   vigia_alerting_stories_total{action}                  new, update, digest (alerts folded into one)
 //   vigia_alerting_storm_mode{rule}                       gauge: 1 while the rule's alerts go to a digest
-//   vigia_alerting_digests_sent_total                     storm digests handed to the sinks
+//   vigia_alerting_digests_sent_total                     storm digests and digest_every batches handed to sinks
 //
 // Per sink (RetryPolicy): an alert older than max_age is dead-lettered ("max_age") rather than
 // tried again; circuit_failures retryable failures in a row open the sink's circuit, and nothing is

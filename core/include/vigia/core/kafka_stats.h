@@ -10,7 +10,8 @@
 //   vigia_kafka_producer_queue_messages{client}                           gauge, producers
 //   vigia_kafka_producer_queue_bytes{client}                              gauge, producers
 //   vigia_kafka_tx_messages_total{client}                                 counter, producers
-//   vigia_kafka_request_latency_seconds{client,broker,stat="avg"|"p99"}   gauge
+//   vigia_kafka_request_latency_avg_seconds{client,broker}   gauge
+//   vigia_kafka_request_latency_p99_seconds{client,broker}   gauge
 //   vigia_kafka_broker_errors_total{client,broker,kind="tx"|"rx"|"timeout"} counter
 //
 // - Consumer lag is librdkafka's `consumer_lag`: the partition's end offset minus the group's
@@ -81,7 +82,8 @@ class KafkaStatsExporter {
   prometheus::Family<prometheus::Gauge>* assigned_;
   prometheus::Family<prometheus::Gauge>* queue_messages_;
   prometheus::Family<prometheus::Gauge>* queue_bytes_;
-  prometheus::Family<prometheus::Gauge>* latency_;
+  prometheus::Family<prometheus::Gauge>* latency_avg_;
+  prometheus::Family<prometheus::Gauge>* latency_p99_;
   prometheus::Family<prometheus::Counter>* rebalances_;
   prometheus::Family<prometheus::Counter>* tx_messages_;
   prometheus::Family<prometheus::Counter>* rx_messages_;

@@ -14,9 +14,10 @@
 //   vigia_rules_items_received_total, vigia_rules_items_scored_total, vigia_rules_hits_sent_total
 //   vigia_rules_errors_total{reason}, vigia_rules_items_discarded_total{reason}
 //   vigia_rule_matches_total{rule,category,severity}   (every enabled rule, from zero)
+//   vigia_rules_entity_matches_total{list,entity,category}   (matching items per list entity, first occurrence)
 //   vigia_rules_detector_signals_total{detector,category,severity}   (every enabled detector, from zero)
 //   vigia_rules_scan_duration_seconds                   (histogram, per item)
-//   vigia_rules_ruleset_info{version}, vigia_rules_rules, vigia_rules_expressions,
+//   vigia_rules_ruleset_info{version}, vigia_rules_enabled_rules, vigia_rules_expressions,
 //   vigia_rules_compile_duration_seconds                (the set loaded last)
 //
 // Thread-safety: construct, start(), join() and abort() from one controlling thread; the store
