@@ -4,11 +4,12 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "chat_receiver.h"
 #include "retry.h"
 #include "secret.h"
-#include "webhook_signature.h"
 #include "vigia/core/codec.h"
 #include "vigia/core/log.h"
+#include "webhook_signature.h"
 
 namespace vigia::alerting {
 namespace {
@@ -68,7 +69,8 @@ class WebhookSink final : public Sink {
     const std::string timestamp = std::to_string(unix_seconds);
     req.headers = {{"Content-Type", "application/json"}, {"webhook-id", id}, {"webhook-timestamp", timestamp}};
     if (signing_key_) {
-      req.headers.emplace_back("webhook-signature", standard_webhooks_signature(*signing_key_, id, timestamp, req.body));
+      req.headers.emplace_back("webhook-signature",
+                               standard_webhooks_signature(*signing_key_, id, timestamp, req.body));
     }
     req.headers.insert(req.headers.end(), extra_headers_.begin(), extra_headers_.end());
     req.connect_timeout = timeout_;
@@ -110,15 +112,10 @@ class WebhookSink final : public Sink {
 
 SinkPtr create_webhook(const SinkSpec& spec, const SinkServices& services) {
   const auto& s = spec.settings;
-  const std::string& url = s.string("url");
+  // The same url / url_env / url_file, timeout and allow_private as every chat receiver: a URL
+  // that carries its token can come from a Kubernetes Secret or a credentials file.
+  ReceiverTarget target = read_receiver_target(spec);
   const std::string prefix = "sink '" + spec.name + "': ";
-  const std::string scheme = lower(url.substr(0, url.find("://")));
-  if (url.find("://") == std::string::npos || (scheme != "http" && scheme != "https") ||
-      redact_url(url).size() <= scheme.size() + 3) {
-    throw std::invalid_argument(prefix + "url must be an http:// or https:// URL with a host");
-  }
-  const auto timeout = s.duration("timeout");
-  if (timeout <= std::chrono::milliseconds{0}) throw std::invalid_argument(prefix + "timeout must be positive");
 
   HttpHeaders extra;
   if (s.has("headers")) {
@@ -148,9 +145,9 @@ SinkPtr create_webhook(const SinkSpec& spec, const SinkServices& services) {
   }
   HttpClientPtr http = services.http ? services.http : make_curl_http_client();
   ClockPtr clock = services.clock ? services.clock : system_clock();
-  log::get("alerting")->info("sink {}: webhook to {}{}", spec.name, redact_url(url), key ? " (signed)" : "");
-  return std::make_unique<WebhookSink>(spec.name, url, timeout, s.boolean("allow_private"), std::move(extra),
-                                       std::move(key), std::move(http), std::move(clock));
+  log::get("alerting")->info("sink {}: webhook to {}{}", spec.name, target.where, key ? " (signed)" : "");
+  return std::make_unique<WebhookSink>(spec.name, std::move(target.url), target.timeout, target.allow_private,
+                                       std::move(extra), std::move(key), std::move(http), std::move(clock));
 }
 
 }  // namespace
@@ -192,20 +189,20 @@ Delivery classify_transport_error(std::string_view reason) {
 }
 
 SinkKind webhook_sink_kind() {
+  // Every receiver's target keys, plus the webhook's own headers and signing secret.
+  ConfigSchema keys = receiver_target_keys();
+  keys.insert(keys.end(),
+              {
+                  {"headers", ConfigType::kStrings, false, "", "extra static request headers, each 'Name: value'"},
+                  {"secret_env", ConfigType::kString, false, "",
+                   "environment variable holding the Standard Webhooks signing secret (whsec_<base64> or raw)"},
+                  {"secret_file", ConfigType::kPath, false, "",
+                   "file holding the Standard Webhooks signing secret (whsec_<base64> or raw); not with secret_env"},
+              });
   return SinkKind{
       "webhook",
       "POSTs each alert as JSON (the Alert contract) with Standard Webhooks headers",
-      ConfigSchema{
-          {"url", ConfigType::kString, true, "", "receiver URL (http or https); a secret, never logged"},
-          {"timeout", ConfigType::kDuration, false, "10s", "connect and total time allowed per attempt"},
-          {"allow_private", ConfigType::kBool, false, "false",
-           "allow loopback, private and link-local receivers (refused by default)"},
-          {"headers", ConfigType::kStrings, false, "", "extra static request headers, each 'Name: value'"},
-          {"secret_env", ConfigType::kString, false, "",
-           "environment variable holding the Standard Webhooks signing secret (whsec_<base64> or raw)"},
-          {"secret_file", ConfigType::kPath, false, "",
-           "file holding the Standard Webhooks signing secret (whsec_<base64> or raw); not with secret_env"},
-      },
+      std::move(keys),
       &create_webhook,
   };
 }

@@ -11,6 +11,7 @@
 
 #include "alerting_test_util.h"
 #include "support/loopback_server.h"
+#include "support/test_paths.h"
 #include "vigia/core/clock.h"
 #include "webhook_sink.h"
 
@@ -220,6 +221,30 @@ TEST_CASE("webhook sink creation rejects a URL that is not http or https without
   spec.settings.set("url", std::string("https://hooks.example.com/x"));
   spec.settings.set("timeout", std::chrono::milliseconds{0});
   CHECK_THROWS_WITH(create_sink(spec), Catch::Contains("timeout"));
+}
+
+TEST_CASE("a webhook URL can come from url_env or url_file, so a token in it stays out of the config",
+          "[alerting][webhook]") {
+  LoopbackServer server;
+  server.on("POST", "/hook/TOKEN", [](const ReceivedRequest&) { return CannedResponse{204, "", "text/plain", {}}; });
+  vigia::test::TempDir dir;
+  vigia::test::write_file(dir / "url", server.url("/hook/TOKEN") + "\n");
+  SinkSpec spec = webhook_spec("hook", "");
+  spec.settings.set("url_file", (dir / "url").string());
+  CHECK(deliver_and_close(*create_sink(spec), sample_alert()).outcome == Delivery::kDelivered);
+
+  ::setenv("VIGIA_TEST_WEBHOOK_URL", server.url("/hook/TOKEN").c_str(), 1);
+  spec.settings.set("url_file", std::string(""));
+  spec.settings.set("url_env", std::string("VIGIA_TEST_WEBHOOK_URL"));
+  CHECK(deliver_and_close(*create_sink(spec), sample_alert()).outcome == Delivery::kDelivered);
+  CHECK(server.requests().size() == 2);
+  spec.settings.set("url", server.url("/hook/TOKEN"));
+  CHECK_THROWS_WITH(create_sink(spec), Catch::Contains("sink 'hook'") && Catch::Contains("only one of") &&
+                                           !Catch::Contains("TOKEN"));
+  ::unsetenv("VIGIA_TEST_WEBHOOK_URL");
+
+  SinkSpec none = webhook_spec("hook", "");
+  CHECK_THROWS_WITH(create_sink(none), Catch::Contains("set one of url, url_env, url_file"));
 }
 
 TEST_CASE("a receiver that hangs times out and one that closes the connection unanswered is retried",
