@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "health_command.h"
 
 namespace vigia::daemon {
 
@@ -66,6 +67,16 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--sink", replay.sink, "Only the dead letters of this sink");
   replay_cmd->add_flag("--dry-run", replay.dry_run, "Print what would be sent; change nothing");
 
+  HealthOptions health;
+  int health_timeout_ms = static_cast<int>(health.timeout.count());
+  auto* health_cmd = app.add_subcommand(
+      "health", "Exit 0 if a running daemon's /healthz answers 200, else 1 with the reason (a container HEALTHCHECK)");
+  auto* health_url_opt = health_cmd->add_option("--url", health.url, "Probe this URL (e.g. http://127.0.0.1:9464/healthz)");
+  health_cmd->add_option("-c,--config", health.config, "Probe the http.listen address of this config")
+      ->excludes(health_url_opt);
+  health_cmd->add_option("--timeout-ms", health_timeout_ms, "Give up after this long (default 5000)")
+      ->check(CLI::Range(1, 600'000));
+
   // Developer tools: left out of the main help (group ""), but each has its own --help.
   auto* dev = app.add_subcommand("dev", "Developer tools")->group("");
   dev->require_subcommand(1);
@@ -102,6 +113,10 @@ int main(int argc, char** argv) {
   if (config_check->parsed()) return config_check_command(check_config);
   if (fetch_cmd->parsed()) return fetch_command(fetch);
   if (replay_cmd->parsed()) return alerts_replay_dlq_command(replay);
+  if (health_cmd->parsed()) {
+    health.timeout = std::chrono::milliseconds(health_timeout_ms);
+    return health_command(health);
+  }
   if (mock_kafka_cmd->parsed()) return mock_kafka_command(mock_kafka);
   return 2;
 }

@@ -35,6 +35,11 @@ void SignalWatcher::wait_for_stop() {
   cv_.wait(lock, [this] { return stop_; });
 }
 
+bool SignalWatcher::wait_for_stop_for(std::chrono::microseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return stop_; });
+}
+
 void SignalWatcher::loop() {
   const timespec tick{0, 200'000'000};
   while (!done_) {

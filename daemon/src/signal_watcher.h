@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -32,6 +33,9 @@ class SignalWatcher {
   // Joins the watcher thread; no callback runs after it returns. Signals stay blocked.
   void stop();
   void wait_for_stop();
+  // Waits at most `timeout` for a stop signal; true once one came. The main loop wakes on this to
+  // ping the systemd watchdog between signals.
+  bool wait_for_stop_for(std::chrono::microseconds timeout);
   const std::atomic<bool>& force() const { return force_; }
 
  private:
