@@ -29,7 +29,7 @@ BENCH_PACKAGES=(python3 python3-feedparser)
 RUNTIME_PACKAGES=(
   libhyperscan5 libsimdjson14 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9
   libcurl4 libyaml-cpp0.7 libxml2 libutf8proc2 libsqlite3-0 libssl3 libcpp-httplib0.11
-  librdkafka1 librdkafka++1 libsystemd0 liburiparser1 ca-certificates
+  librdkafka1 libsystemd0 liburiparser1 ca-certificates
 )
 
 usage() { echo "usage: $0 [--build|--test|--bench|--runtime|--print build|test|bench|runtime]" >&2; exit 2; }
