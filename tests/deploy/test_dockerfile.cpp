@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "deploy_util.h"
 #include "support/admin_client.h"
 #include "support/loopback_server.h"
 #include "support/process.h"
@@ -174,18 +175,6 @@ bool is_sanitizer_runtime(const std::string& package) {
   return std::regex_match(package, std::regex(R"(lib(asan|ubsan|tsan|lsan)\d*)"));
 }
 
-int free_loopback_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);  // nothing listens there now: a connection is refused
-  return ntohs(addr.sin_port);
-}
 
 }  // namespace
 
@@ -276,15 +265,7 @@ TEST_CASE("RUNTIME_PACKAGES is exactly what the built binary links", "[docker]")
 
 TEST_CASE("vigia health exits 0 against a running daemon's /healthz", "[docker][health]") {
   TempDir dir;
-  write_file(dir / "feed.jsonl", "");
-  write_file(dir / "vigia.yaml",
-             "http: {listen: \"127.0.0.1:0\"}\n"
-             "state_dir: " + (dir / "state").string() + "\n"
-             "rules: {paths: [" + (source_dir() / "tests" / "fixtures" / "pipeline_rules.yaml").string() + "]}\n"
-             "feeds:\n"
-             "  - {name: quiet, type: file, path: " + (dir / "feed.jsonl").string() + ", interval: 1h}\n"
-             "sinks:\n"
-             "  - {name: file, type: file, path: " + (dir / "alerts.jsonl").string() + "}\n");
+  write_quiet_config(dir);
   ChildProcess vigia({vigia_binary(), "run", "--config", (dir / "vigia.yaml").string()}, dir.path());
   const int port = admin_port(vigia);
   const auto r = run_process({vigia_binary(), "health", "--url", "http://127.0.0.1:" + std::to_string(port) + "/healthz"});

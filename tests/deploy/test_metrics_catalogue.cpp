@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "deploy_util.h"
 #include "support/admin_client.h"
 #include "support/growing_feed.h"
 #include "support/loopback_server.h"
@@ -25,13 +26,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string promtool() {
-  const std::string path = VIGIA_PROMTOOL;
-  INFO("promtool not found: install the Debian package `prometheus` (scripts/deps.sh --test)");
-  REQUIRE_FALSE(path.empty());
-  REQUIRE(path.find("NOTFOUND") == std::string::npos);
-  return path;
-}
+std::string promtool() { return required_tool(VIGIA_PROMTOOL, "prometheus"); }
 
 // name -> type from the "# TYPE" lines of a scrape.
 std::map<std::string, std::string> families_of(const std::string& scrape) {

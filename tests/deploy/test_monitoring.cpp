@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "deploy_util.h"
 #include "support/metrics_catalogue.h"
 #include "support/process.h"
 #include "support/test_paths.h"
@@ -36,14 +37,7 @@ fs::path rules_path() { return source_dir() / "helm" / "vigia" / "files" / "prom
 fs::path rules_test_path() { return source_dir() / "helm" / "vigia" / "files" / "prometheus-rules.test.yaml"; }
 fs::path monitoring_doc_path() { return source_dir() / "docs" / "monitoring.md"; }
 
-std::string promtool() {
-  const std::string path = VIGIA_PROMTOOL;
-  if (path.empty() || path.find("NOTFOUND") != std::string::npos || !fs::exists(path)) {
-    FAIL("promtool not found (VIGIA_PROMTOOL='" << path
-         << "'): install the Debian package `prometheus` (scripts/deps.sh --test) and re-run cmake");
-  }
-  return path;
-}
+std::string promtool() { return required_tool(VIGIA_PROMTOOL, "prometheus"); }
 
 // Series the rules and dashboard may use besides the catalogue: Prometheus's own per target.
 const std::set<std::string> kPrometheusSeries = {"up"};

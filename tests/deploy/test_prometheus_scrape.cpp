@@ -4,10 +4,6 @@
 // pipeline produced, and every alert rule must evaluate without error against them.
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -15,6 +11,7 @@
 
 #include <simdjson.h>
 
+#include "deploy_util.h"
 #include "support/admin_client.h"
 #include "support/growing_feed.h"
 #include "support/loopback_server.h"
@@ -27,20 +24,6 @@ using namespace vigia::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A port nobody listens on right now, for a server that cannot report the one it bound.
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string url_encode(const std::string& s) {
   std::string out;
@@ -88,19 +71,11 @@ class PrometheusApi {
   HttpClientPtr http_ = make_curl_http_client();
 };
 
-std::string prometheus_binary() {
-  const std::string path = VIGIA_PROMETHEUS;
-  INFO("prometheus not found: install the Debian package `prometheus` (scripts/deps.sh --test)");
-  REQUIRE_FALSE(path.empty());
-  REQUIRE(path.find("NOTFOUND") == std::string::npos);
-  return path;
-}
-
 }  // namespace
 
 TEST_CASE("a real Prometheus scraping vigia stores items fetched, hits per rule, alerts delivered and latency",
           "[deploy][prometheus]") {
-  const std::string prometheus = prometheus_binary();
+  const std::string prometheus = required_tool(VIGIA_PROMETHEUS, "prometheus");
   TempDir dir;
   LoopbackServer feeds;
   LoopbackServer hooks;
@@ -133,7 +108,7 @@ TEST_CASE("a real Prometheus scraping vigia stores items fetched, hits per rule,
   ChildProcess vigia({vigia_binary(), "run", "--config", (dir / "vigia.yaml").string()}, dir.path());
   const int vigia_port = admin_port(vigia);
 
-  const int port = free_port();
+  const int port = free_loopback_port();
   const auto rules_file = source_dir() / "helm" / "vigia" / "files" / "prometheus-rules.yaml";
   write_file(dir / "prometheus.yml",
              "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"

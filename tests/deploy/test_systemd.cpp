@@ -16,6 +16,7 @@
 #include <regex>
 #include <sstream>
 
+#include "deploy_util.h"
 #include "support/process.h"
 #include "support/test_paths.h"
 
@@ -36,8 +37,7 @@ namespace {
 fs::path installed_unit() { return installed_prefix() / "lib" / "systemd" / "system" / "vigia.service"; }
 
 ProcessResult systemd_analyze(std::vector<std::string> args) {
-  REQUIRE_FALSE(std::string(VIGIA_SYSTEMD_ANALYZE).empty());  // Debian package `systemd` (deps.sh --test)
-  args.insert(args.begin(), VIGIA_SYSTEMD_ANALYZE);
+  args.insert(args.begin(), required_tool(VIGIA_SYSTEMD_ANALYZE, "systemd"));
   return run_process(args);
 }
 
@@ -118,18 +118,6 @@ class ScopedEnv {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
-// A daemon with nothing to fetch: the protocol, not the pipeline, is under test.
-void write_quiet_config(const TempDir& dir) {
-  write_file(dir / "feed.jsonl", "");
-  write_file(dir / "vigia.yaml",
-             "http: {listen: \"127.0.0.1:0\"}\n"
-             "state_dir: " + (dir / "state").string() + "\n"
-             "rules: {paths: [" + (source_dir() / "tests" / "fixtures" / "pipeline_rules.yaml").string() + "]}\n"
-             "feeds:\n"
-             "  - {name: quiet, type: file, path: " + (dir / "feed.jsonl").string() + ", interval: 1h, stale_after: 0}\n"
-             "sinks:\n"
-             "  - {name: file, type: file, path: " + (dir / "alerts.jsonl").string() + "}\n");
-}
 
 // The pid of the process whose command line contains `needle` (a unique temp path), or -1.
 pid_t pid_with_argument(const std::string& needle) {
