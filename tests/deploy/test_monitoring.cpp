@@ -338,17 +338,21 @@ bool is_variable_ref(std::string_view uid) { return !uid.empty() && uid.front() 
 // Every "uid" in the tree, with its path: the dashboard's own is the only literal one allowed.
 void collect_uids(simdjson::dom::element e, const std::string& path,
                   std::vector<std::pair<std::string, std::string>>& out) {
-  if (e.is_object()) {
-    for (auto field : e.get_object().value_unsafe()) {
+  // Bound to locals first: a range-for over value_unsafe() of a temporary result reads it after
+  // its end (ASan: stack-use-after-scope).
+  simdjson::dom::object object;
+  simdjson::dom::array array;
+  if (!e.get_object().get(object)) {
+    for (auto field : object) {
       const std::string key(field.key);
       if (key == "uid" && field.value.is_string()) {
         out.emplace_back(path + "/uid", std::string(field.value.get_string().value_unsafe()));
       }
       collect_uids(field.value, path + "/" + key, out);
     }
-  } else if (e.is_array()) {
+  } else if (!e.get_array().get(array)) {
     std::size_t n = 0;
-    for (auto item : e.get_array().value_unsafe()) collect_uids(item, path + "/" + std::to_string(n++), out);
+    for (auto item : array) collect_uids(item, path + "/" + std::to_string(n++), out);
   }
 }
 
